@@ -1,0 +1,106 @@
+import { failedDevices, type Session } from './session.js';
+import type { Verdict } from './verdict.js';
+
+/** A migration as both hosts saw it, with its verdict. */
+export interface Migration {
+  id: string;
+  vm: string;
+  vmUuid: string | null;
+  verdict: Verdict;
+  source: Session | null;
+  destination: Session | null;
+  failedDevices: string[];
+  /** Earliest start of either side (epoch ms, each host's own clock). */
+  start: number;
+  /** Destination start minus source start (ms): a hint of clock skew plus setup order, when both sides exist. */
+  startOffsetMs: number | null;
+}
+
+export interface PairOptions {
+  /** How far apart two hosts' clocks may be (ms). Default 5000. */
+  skewMs?: number;
+}
+
+export const DEFAULT_SKEW_MS = 5000;
+
+const sameVm = (a: Session, b: Session): boolean =>
+  a.vm === b.vm || (a.vmUuid !== null && b.vmUuid !== null && a.vmUuid.toLowerCase() === b.vmUuid.toLowerCase());
+
+function overlaps(a: Session, b: Session, skewMs: number): boolean {
+  const aEnd = a.end ?? Number.POSITIVE_INFINITY;
+  const bEnd = b.end ?? Number.POSITIVE_INFINITY;
+  return a.start - skewMs <= bEnd && b.start - skewMs <= aEnd;
+}
+
+/**
+ * The verdict table of DESIGN.md. A cancel or a loud failure on either side wins over anything the
+ * destination saw afterwards; a destination device failure wins over completion; a destination whose
+ * attribution window is still open is not yet a success.
+ */
+export function verdictOf(source: Session | null, destination: Session | null): Verdict {
+  const src = source?.outcome;
+  const dst = destination?.outcome;
+  if (src === 'cancelled') return 'cancelled';
+  if (src === 'failed' || dst === 'failed') return 'failed';
+  if (dst === 'cancelled') return src === undefined ? 'cancelled' : 'failed';
+  if (dst === 'completed-with-device-failure') return 'silent-destination-failure';
+  if (src === 'in-progress' || dst === 'in-progress') return 'in-progress';
+  if (destination && !destination.closed) return 'in-progress';
+  if (source && destination) return 'succeeded';
+  return 'unverified';
+}
+
+function toMigration(source: Session | null, destination: Session | null): Migration {
+  const first = (source ?? destination) as Session;
+  const vmUuid = source?.vmUuid ?? destination?.vmUuid ?? null;
+  return {
+    id: source?.id ?? first.id,
+    vm: first.vm,
+    vmUuid,
+    verdict: verdictOf(source, destination),
+    source,
+    destination,
+    failedDevices: destination ? failedDevices(destination) : [],
+    start: Math.min(source?.start ?? Infinity, destination?.start ?? Infinity),
+    startOffsetMs: source && destination ? destination.start - source.start : null,
+  };
+}
+
+/**
+ * Join source and destination sessions of the same VM (name or UUID) whose time ranges overlap within
+ * the clock-skew allowance. Each session is used once; among several candidates the destination whose
+ * start is closest to the source's wins, so back-to-back migrations of one VM stay apart. Sessions with
+ * no partner become one-sided migrations. Result: problems first, then newest first.
+ */
+export function pairSessions(sessions: readonly Session[], options: PairOptions = {}): Migration[] {
+  const skewMs = options.skewMs ?? DEFAULT_SKEW_MS;
+  const sources = sessions.filter((s) => s.role === 'source').sort((a, b) => a.start - b.start);
+  const destinations = sessions.filter((s) => s.role === 'destination').sort((a, b) => a.start - b.start);
+  const used = new Set<Session>();
+  const out: Migration[] = [];
+  for (const src of sources) {
+    let best: Session | null = null;
+    for (const dst of destinations) {
+      if (used.has(dst) || !sameVm(src, dst) || !overlaps(src, dst, skewMs)) continue;
+      if (!best || Math.abs(dst.start - src.start) < Math.abs(best.start - src.start)) best = dst;
+    }
+    if (best) used.add(best);
+    out.push(toMigration(src, best));
+  }
+  for (const dst of destinations) if (!used.has(dst)) out.push(toMigration(null, dst));
+  return sortMigrations(out);
+}
+
+const VERDICT_RANK: Record<Verdict, number> = {
+  'silent-destination-failure': 0,
+  failed: 1,
+  'in-progress': 2,
+  unverified: 3,
+  cancelled: 4,
+  succeeded: 5,
+};
+
+/** Problems first, then newest first. */
+export function sortMigrations(migrations: Migration[]): Migration[] {
+  return migrations.sort((a, b) => VERDICT_RANK[a.verdict] - VERDICT_RANK[b.verdict] || b.start - a.start);
+}

@@ -1,0 +1,97 @@
+/**
+ * Every metric, label, span, attribute and span-event name Switchover emits. Agent, dashboards,
+ * alert rules and the panel import these; nothing spells a name twice.
+ */
+
+export const METRIC_PREFIX = 'qemu_migration_';
+export const SELF_PREFIX = 'switchover_';
+
+export const METRICS = {
+  sessions: 'qemu_migration_sessions_total',
+  inProgress: 'qemu_migration_in_progress',
+  duration: 'qemu_migration_duration_seconds',
+  downtime: 'qemu_migration_downtime_seconds',
+  vfioTransitions: 'qemu_migration_vfio_transitions_total',
+  silentDestinationFailures: 'qemu_migration_silent_destination_failures_total',
+  loadFailures: 'qemu_migration_load_failures_total',
+  returnPathShut: 'qemu_migration_return_path_shut_total',
+  returnPathErrors: 'qemu_migration_return_path_errors_total',
+  verdicts: 'qemu_migration_verdicts_total',
+  sourceUp: 'switchover_source_up',
+  records: 'switchover_records_total',
+  unknownRecords: 'switchover_unknown_records_total',
+  errors: 'switchover_errors_total',
+  journalLag: 'switchover_journal_lag_seconds',
+  evictedSessions: 'switchover_evicted_sessions_total',
+  openSessions: 'switchover_open_sessions',
+  recorderBytes: 'switchover_recorder_bytes',
+  buildInfo: 'switchover_build_info',
+} as const;
+
+export const LABELS = {
+  vm: 'vm',
+  device: 'device',
+  role: 'role',
+  outcome: 'outcome',
+  verdict: 'verdict',
+  result: 'result',
+  state: 'state',
+  value: 'value',
+  input: 'input',
+  stage: 'stage',
+  errorType: 'error_type',
+  version: 'version',
+  nodeVersion: 'node_version',
+} as const;
+
+/** `result` label values of the VFIO transition counter. */
+export const TRANSITION_RESULTS = { ok: 'ok', failed: 'failed' } as const;
+
+/** Inputs the agent reads, as used in the `input` label. */
+export const INPUTS = { qmp: 'qmp', virsh: 'virsh', journald: 'journald', libvirtLog: 'libvirt-log' } as const;
+
+export const SERVICE_NAME = 'switchover-agent';
+
+export const SPANS = {
+  migration: 'qemu.migration',
+  phase: 'qemu.migration.phase',
+  deviceState: 'qemu.vfio.device_state',
+} as const;
+
+export const ATTRS = {
+  migrationId: 'migration.id',
+  vmName: 'vm.name',
+  vmUuid: 'vm.uuid',
+  role: 'migration.role',
+  outcome: 'migration.outcome',
+  verdict: 'migration.verdict',
+  qemuVersion: 'qemu.version',
+  hostName: 'host.name',
+  serviceName: 'service.name',
+  phase: 'migration.phase',
+  device: 'vfio.device',
+  deviceState: 'vfio.state',
+  targetState: 'vfio.target_state',
+  failedDevices: 'migration.failed_devices',
+  downtimeMs: 'migration.downtime_ms',
+  totalTimeMs: 'migration.total_time_ms',
+  returnPathShut: 'migration.return_path.shut',
+  rawLine: 'qemu.log.line',
+  errorMessage: 'error.message',
+  origin: 'switchover.origin',
+  timeSource: 'switchover.time_source',
+} as const;
+
+export const SPAN_EVENTS = {
+  status: 'migration.status',
+  stop: 'vm.stop',
+  resume: 'vm.resume',
+  vfioState: 'vfio.state',
+  vfioFailure: 'vfio.failure',
+  returnPath: 'migration.return_path',
+  loadFailure: 'migration.load_failure',
+  qemuError: 'qemu.error',
+} as const;
+
+/** HTTP paths the agent serves. */
+export const HTTP_PATHS = { metrics: '/metrics', health: '/healthz', migrations: '/api/migrations' } as const;
