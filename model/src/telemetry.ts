@@ -80,6 +80,14 @@ export const ATTRS = {
   errorMessage: 'error.message',
   origin: 'switchover.origin',
   timeSource: 'switchover.time_source',
+  /** STOP / RESUME times on the root span: Tempo search results carry no span events. */
+  stopTimeMs: 'migration.stop_time_ms',
+  resumeTimeMs: 'migration.resume_time_ms',
+  /** Phase or side outcome named by a `migration.status` span event. */
+  status: 'migration.status',
+  /** A VFIO failure QEMU could not recover from (hardware error, reset failed). */
+  fatal: 'vfio.fatal',
+  returnPathError: 'migration.return_path.error',
 } as const;
 
 export const SPAN_EVENTS = {
