@@ -38,6 +38,8 @@ export const LABELS = {
   state: 'state',
   value: 'value',
   input: 'input',
+  /** Which socket / file / namespace of an input (bounded by the configuration). */
+  instance: 'instance',
   stage: 'stage',
   errorType: 'error_type',
   version: 'version',
