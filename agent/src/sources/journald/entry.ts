@@ -1,0 +1,132 @@
+import type { VmRef } from '@switchover/model';
+
+/**
+ * Pure parsing of one `journalctl -o json` line. Field values come in three shapes (systemd 252):
+ * a string; an array of byte numbers when the value is not valid UTF-8 or holds control bytes; an
+ * array of those when the field is repeated; and `null` when it is over 4096 bytes and `--all` is off.
+ */
+
+export interface JournalEntry {
+  cursor?: string;
+  /** `__REALTIME_TIMESTAMP` in epoch ms (fractional: µs kept). */
+  realtimeMs?: number;
+  pid?: number;
+  bootId?: string;
+  /** `_CMDLINE`, space-joined by journald. */
+  cmdline?: string;
+  /** Message lines; `null` when journald left MESSAGE out as too large. */
+  lines: string[] | null;
+}
+
+export type ParseResult = { ok: true; entry: JournalEntry } | { ok: false; reason: 'json' | 'not-object' };
+
+type FieldValue = string | number[] | null | undefined | Array<string | number[]>;
+
+function isByteArray(v: unknown): v is number[] {
+  return Array.isArray(v) && v.every((b) => typeof b === 'number');
+}
+
+/** Every value of a field as text; byte arrays are decoded as UTF-8 with U+FFFD for bad bytes. */
+export function fieldValues(v: unknown): string[] | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return [v];
+  if (isByteArray(v)) return [Buffer.from(v).toString('utf8')];
+  if (Array.isArray(v)) {
+    const out: string[] = [];
+    for (const item of v as FieldValue[]) {
+      const vals = fieldValues(item);
+      if (vals) out.push(...vals);
+    }
+    return out;
+  }
+  return [String(v)];
+}
+
+function first(v: unknown): string | undefined {
+  return fieldValues(v)?.[0];
+}
+
+/** Split a message into lines: journald keeps embedded newlines; QEMU lines never span two. */
+export function messageLines(values: string[]): string[] {
+  const out: string[] = [];
+  for (const value of values) {
+    const parts = value.split('\n');
+    if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+    for (const p of parts) if (p !== '') out.push(p);
+  }
+  return out;
+}
+
+export function parseEntry(line: string): ParseResult {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: 'json' };
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { ok: false, reason: 'not-object' };
+  const o = obj as Record<string, unknown>;
+  const rt = first(o['__REALTIME_TIMESTAMP']);
+  const pid = first(o['_PID']);
+  const msg = fieldValues(o['MESSAGE']);
+  const entry: JournalEntry = { lines: msg === null ? null : messageLines(msg) };
+  const cursor = first(o['__CURSOR']);
+  if (cursor) entry.cursor = cursor;
+  if (rt && /^\d+$/.test(rt)) entry.realtimeMs = Number(rt) / 1000;
+  if (pid && /^\d+$/.test(pid)) entry.pid = Number(pid);
+  const boot = first(o['_BOOT_ID']);
+  if (boot) entry.bootId = boot;
+  const cmdline = first(o['_CMDLINE']);
+  if (cmdline) entry.cmdline = cmdline;
+  return { ok: true, entry };
+}
+
+/** QEMU option values escape a literal comma as `,,`; split on single commas only. */
+function splitOpts(value: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === ',') {
+      if (value[i + 1] === ',') {
+        cur += ',';
+        i++;
+        continue;
+      }
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** The guest name of `-name guest=NAME,debug-threads=on` (libvirt) or `-name NAME[,process=…]`. */
+export function guestName(value: string): string | undefined {
+  const opts = splitOpts(value);
+  for (const [i, opt] of opts.entries()) {
+    if (opt.startsWith('guest=')) return opt.slice('guest='.length) || undefined;
+    // The first option without a key is the implied `guest`.
+    if (i === 0 && !opt.includes('=') && opt !== '') return opt;
+  }
+  return undefined;
+}
+
+/**
+ * The VM a QEMU command line runs, from `-name` and `-uuid`. Accepts journald's space-joined
+ * `_CMDLINE` or the argv of `/proc/PID/cmdline`. Returns undefined for anything without `-name`.
+ */
+export function vmFromCmdline(cmdline: string | readonly string[]): VmRef | undefined {
+  const argv = typeof cmdline === 'string' ? cmdline.split(/\s+/).filter(Boolean) : cmdline;
+  let name: string | undefined;
+  let uuid: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if ((a === '-name' || a === '--name') && next !== undefined) name = guestName(next);
+    else if (a.startsWith('-name=') || a.startsWith('--name=')) name = guestName(a.slice(a.indexOf('=') + 1));
+    else if ((a === '-uuid' || a === '--uuid') && next !== undefined) uuid = next;
+  }
+  if (!name) return undefined;
+  return uuid ? { name, uuid } : { name };
+}

@@ -1,0 +1,238 @@
+import { INPUTS } from '@switchover/model';
+import type { LogLineRecord, Source, SourceCallbacks } from '../types.js';
+import { CheckpointFile } from '../checkpoint.js';
+import {
+  ChildSupervisor,
+  stderrLogger,
+  systemClock,
+  type BackoffOptions,
+  type ChildExit,
+  type Clock,
+  type SourceLogger,
+  type SpawnFn,
+} from '../child-process.js';
+import { LineSplitter } from '../line-splitter.js';
+import { parseEntry } from './entry.js';
+import { PidVmCache, procCmdlineReader, readLocalBootId, type CmdlineReader } from './pid-vm-cache.js';
+
+export interface JournaldSourceConfig {
+  host: string;
+  stateDir: string;
+  /** journalctl binary. Default `journalctl`. */
+  journalctl?: string;
+  /** `--directory=DIR`: journal files copied from elsewhere or written by systemd-journal-remote. */
+  directory?: string;
+  /** `--namespace=NS`. */
+  namespace?: string;
+  /**
+   * journalctl match arguments, passed as given: `FIELD=value`, and `+` between OR groups
+   * (journalctl ANDs different fields), e.g. `['SYSLOG_IDENTIFIER=qemu-system-x86_64', '+', '_COMM=qemu-system-x86']`.
+   */
+  matches?: string[];
+  /** `--all`: keep MESSAGE values over 4096 bytes. Off by default (journald's own default). */
+  all?: boolean;
+  /** Without a saved cursor: only new entries (`now`, default) or the whole journal (`all`). */
+  startAt?: 'now' | 'all';
+  /** `instance` label and checkpoint name. Default: namespace, directory or `system`. */
+  instance?: string;
+  maxLineBytes?: number;
+}
+
+export interface JournaldSourceDeps {
+  spawn?: SpawnFn;
+  clock?: Clock;
+  random?: () => number;
+  backoff?: Partial<BackoffOptions>;
+  /** `/proc/PID/cmdline` reader for entries without `_CMDLINE`; `null` disables the fallback. */
+  readCmdline?: CmdlineReader | null;
+  logger?: SourceLogger;
+  /** Called with the journal lag after every entry. */
+  onLag?: (seconds: number) => void;
+}
+
+/** `error_type` values this source reports (stage is the input name). */
+export const JOURNALD_ERRORS = {
+  childExit: 'journalctl_exit',
+  spawn: 'journalctl_spawn',
+  cursorRejected: 'cursor_rejected',
+  json: 'invalid_json',
+  messageNull: 'message_too_large',
+  oversize: 'line_too_long',
+  record: 'record_failed',
+  checkpointRead: 'checkpoint_read',
+  checkpointWrite: 'checkpoint_write',
+} as const;
+
+interface Checkpoint {
+  version: 1;
+  cursor: string;
+}
+
+export function journalctlArgs(c: JournaldSourceConfig, cursor: string | undefined): string[] {
+  const a = ['--follow', '--merge', '--output=json', '--no-pager'];
+  if (c.all) a.push('--all');
+  if (c.directory) a.push(`--directory=${c.directory}`);
+  if (c.namespace) a.push(`--namespace=${c.namespace}`);
+  if (cursor) a.push(`--after-cursor=${cursor}`);
+  else a.push(c.startAt === 'all' ? '--lines=all' : '--lines=0');
+  a.push(...(c.matches ?? []));
+  return a;
+}
+
+/**
+ * Follows the journal through a `journalctl -o json` child. Each entry's lines are handed off in
+ * order and the entry's `__CURSOR` is saved only afterwards, so a restart (of journalctl or of the
+ * agent) resumes with `--after-cursor` and neither loses nor repeats an entry.
+ */
+export class JournaldSource implements Source {
+  readonly name: string;
+  private readonly stage = INPUTS.journald;
+  private readonly instance: string;
+  private readonly clock: Clock;
+  private readonly logger: SourceLogger;
+  private readonly store: CheckpointFile<Checkpoint>;
+  private readonly splitter: LineSplitter;
+  private readonly supervisor: ChildSupervisor;
+  private cache: PidVmCache;
+  private cursor: string | undefined;
+  private lastRealtimeMs: number | undefined;
+  private startedWithCursor = false;
+
+  constructor(
+    private readonly config: JournaldSourceConfig,
+    private readonly callbacks: SourceCallbacks,
+    private readonly deps: JournaldSourceDeps = {},
+  ) {
+    this.instance = config.instance ?? config.namespace ?? config.directory ?? 'system';
+    this.name = `${INPUTS.journald}:${this.instance}`;
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger ?? stderrLogger;
+    const file = `journald-${this.instance.replace(/[^A-Za-z0-9_.-]/g, '_')}.cursor.json`;
+    this.store = CheckpointFile.in(config.stateDir, file, (err) =>
+      callbacks.error(this.stage, JOURNALD_ERRORS.checkpointWrite, err),
+    );
+    this.cache = this.makeCache(undefined);
+    this.splitter = new LineSplitter({
+      maxLineBytes: config.maxLineBytes,
+      onOversize: (i) =>
+        callbacks.error(this.stage, JOURNALD_ERRORS.oversize, new Error(`journal entry over ${config.maxLineBytes ?? 'the limit'} bytes skipped (${i.bytesSeen} bytes seen)`)),
+    });
+    this.supervisor = new ChildSupervisor({
+      command: config.journalctl ?? 'journalctl',
+      args: () => {
+        this.startedWithCursor = this.cursor !== undefined;
+        return journalctlArgs(config, this.cursor);
+      },
+      spawn: deps.spawn,
+      clock: this.clock,
+      random: deps.random,
+      backoff: deps.backoff,
+      onStart: () => this.setUp(true),
+      onStdout: (chunk) => this.onStdout(chunk),
+      onStderrLine: (line) => this.logger.warn('journalctl stderr', { source: this.name, line }),
+      onExit: (exit, stopping) => this.onExit(exit, stopping),
+    });
+  }
+
+  /** Seconds between now and the realtime of the last entry read; undefined before the first. */
+  lagSeconds(): number | undefined {
+    if (this.lastRealtimeMs === undefined) return undefined;
+    return Math.max(0, (this.clock.now() - this.lastRealtimeMs) / 1000);
+  }
+
+  /** The cursor of the last entry handed off. */
+  get lastCursor(): string | undefined {
+    return this.cursor;
+  }
+
+  async start(): Promise<void> {
+    try {
+      const saved = await this.store.load();
+      if (saved && typeof saved.cursor === 'string') this.cursor = saved.cursor;
+    } catch (err) {
+      this.callbacks.error(this.stage, JOURNALD_ERRORS.checkpointRead, err);
+    }
+    // Journal files of another host or boot carry pids that mean nothing in this /proc.
+    this.cache = this.makeCache(this.config.directory ? undefined : await readLocalBootId());
+    this.setUp(false);
+    this.supervisor.start();
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.supervisor.stop();
+    } finally {
+      await this.store.flush();
+      this.setUp(false);
+    }
+  }
+
+  private makeCache(bootId: string | undefined): PidVmCache {
+    const reader = this.deps.readCmdline === null ? undefined : (this.deps.readCmdline ?? procCmdlineReader);
+    return new PidVmCache(this.config.directory ? undefined : reader, bootId);
+  }
+
+  private setUp(up: boolean): void {
+    this.callbacks.status({ input: INPUTS.journald, instance: this.instance, up });
+  }
+
+  private async onStdout(chunk: Buffer): Promise<void> {
+    for (const line of this.splitter.push(chunk)) await this.handleLine(line.text);
+  }
+
+  private async handleLine(text: string): Promise<void> {
+    const res = parseEntry(text);
+    if (!res.ok) {
+      this.callbacks.error(this.stage, JOURNALD_ERRORS.json, new Error(`journalctl printed a line that is not a JSON entry: ${text.slice(0, 200)}`));
+      return;
+    }
+    const e = res.entry;
+    if (e.realtimeMs !== undefined) {
+      this.lastRealtimeMs = e.realtimeMs;
+      this.deps.onLag?.(this.lagSeconds()!);
+    }
+    if (e.lines === null) {
+      this.callbacks.error(this.stage, JOURNALD_ERRORS.messageNull, new Error(`MESSAGE left out by journald (over 4096 bytes without --all), cursor ${e.cursor ?? '?'}`));
+    } else if (e.lines.length > 0) {
+      const vm = await this.cache.resolve(e.pid, e.bootId, e.cmdline);
+      for (const line of e.lines) {
+        const r: LogLineRecord = {
+          kind: 'log-line',
+          host: this.config.host,
+          vm,
+          arrival: this.clock.now(),
+          origin: { kind: 'journald' },
+          text: line,
+        };
+        if (e.realtimeMs !== undefined) r.transportTime = e.realtimeMs;
+        try {
+          await this.callbacks.record(r);
+        } catch (err) {
+          this.callbacks.error(this.stage, JOURNALD_ERRORS.record, err);
+        }
+      }
+    }
+    // Checkpoint after hand-off: the cursor moves only past entries already recorded.
+    if (e.cursor) {
+      this.cursor = e.cursor;
+      void this.store.save({ version: 1, cursor: e.cursor });
+    }
+  }
+
+  private onExit(exit: ChildExit, stopping: boolean): void {
+    // A partial line from a killed journalctl is re-read after the cursor by the next one.
+    this.splitter.reset();
+    this.setUp(false);
+    if (stopping) return;
+    const detail = `journalctl exited (code ${exit.code}, signal ${exit.signal})${exit.stderrTail.length ? `: ${exit.stderrTail.join(' | ')}` : ''}`;
+    if (exit.error) {
+      this.callbacks.error(this.stage, JOURNALD_ERRORS.spawn, exit.error);
+    } else if (this.startedWithCursor && exit.code !== 0 && exit.stderrTail.some((l) => /cursor/i.test(l))) {
+      // A cursor journalctl cannot seek to (journal vacuumed, files replaced) would fail forever.
+      this.callbacks.error(this.stage, JOURNALD_ERRORS.cursorRejected, new Error(detail));
+      this.cursor = undefined;
+    } else {
+      this.callbacks.error(this.stage, JOURNALD_ERRORS.childExit, new Error(detail));
+    }
+  }
+}

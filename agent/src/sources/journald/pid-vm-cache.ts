@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import type { VmRef } from '@switchover/model';
+import { vmFromCmdline } from './entry.js';
+
+/** Reads a live process's argv; undefined when the process is gone or unreadable. */
+export type CmdlineReader = (pid: number) => Promise<string[] | undefined>;
+
+export async function readLocalBootId(): Promise<string | undefined> {
+  try {
+    return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim().replaceAll('-', '');
+  } catch {
+    return undefined;
+  }
+}
+
+export const procCmdlineReader: CmdlineReader = async (pid) => {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`);
+    const argv = raw.toString('utf8').split('\0');
+    if (argv[argv.length - 1] === '') argv.pop();
+    return argv.length ? argv : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * `_PID` → VM. journald attaches `_CMDLINE` while the process lives, but drops it for lines it reads
+ * after the process exited (and for some transports); the last answer per (boot, pid) fills those in.
+ * Bounded: the oldest entry is dropped past `max` (Map keeps insertion order).
+ */
+export class PidVmCache {
+  private readonly map = new Map<string, VmRef | null>();
+
+  constructor(
+    /** undefined: never look at /proc (journal files from another host or boot). */
+    private readonly readCmdline: CmdlineReader | undefined = procCmdlineReader,
+    /** This boot's id (no dashes); entries of other boots never consult /proc. */
+    private readonly localBootId?: string,
+    private readonly max = 4096,
+  ) {}
+
+  async resolve(pid: number | undefined, bootId: string | undefined, cmdline: string | undefined): Promise<VmRef | undefined> {
+    if (pid === undefined) return cmdline ? vmFromCmdline(cmdline) : undefined;
+    const key = `${bootId ?? ''}:${pid}`;
+    if (cmdline !== undefined) {
+      // Always re-parse: a reused pid brings a different command line.
+      const vm = vmFromCmdline(cmdline) ?? null;
+      this.put(key, vm);
+      return vm ?? undefined;
+    }
+    if (this.map.has(key)) return this.map.get(key) ?? undefined;
+    if (!this.readCmdline) return undefined;
+    if (bootId && this.localBootId && bootId !== this.localBootId) return undefined;
+    const argv = await this.readCmdline(pid);
+    // A process we cannot read now may become readable later (race at start-up): cache only answers.
+    if (!argv) return undefined;
+    const vm = vmFromCmdline(argv) ?? null;
+    this.put(key, vm);
+    return vm ?? undefined;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  private put(key: string, vm: VmRef | null): void {
+    this.map.delete(key);
+    this.map.set(key, vm);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+}
