@@ -48,19 +48,9 @@ const obs = (i: number): Observation => ({
 const session = (vm: string, start = T0): Session =>
   createSession({ host: 'hv-a', vm, role: 'source', start });
 
-const stateWith = (s: Session): CorrelatorState => ({
-  vms: {
-    [s.vm]: {
-      vm: { name: s.vm },
-      qemuVersion: '7.2.22',
-      roleHint: 'source',
-      devices: {},
-      session: s,
-      roleSettled: true,
-    },
-  },
-  pending: [],
-});
+/** The recorder reads only `vms[].session` of a state; the rest of VmState belongs to the correlator. */
+const stateWith = (s: Session): CorrelatorState =>
+  ({ vms: { [s.vm]: { vm: { name: s.vm }, session: s } }, pending: [] }) as unknown as CorrelatorState;
 
 describe('FileRecorder', () => {
   it('appends in call order and a new instance loads the snapshot and latest sessions', async () => {
