@@ -1,4 +1,4 @@
-import type { DeviceFailure, Observation, Phase, Session, VfioState, VmRef } from '@switchover/model';
+import type { DeviceFailure, Observation, Phase, Role, Session, VfioState, VmRef } from '@switchover/model';
 
 export interface CorrelatorConfig {
   /** Destination: how long after the first RESUME a device failure still counts (ms). Default 30 000. */
@@ -18,6 +18,26 @@ export const DEFAULT_CORRELATOR_CONFIG: CorrelatorConfig = {
   maxPending: 100,
 };
 
+/**
+ * A completed source stays open this long (ms of `now`) so the `query-migrate` reply that follows
+ * `completed` lands before `session-closed`: the metrics sink observes downtime once, at close.
+ */
+export const SOURCE_CLOSE_DELAY_MS = 2_000;
+/** A `migration-info` this late after a session closed still updates it (ms). */
+export const LATE_INFO_MS = 60_000;
+/**
+ * A terminal status or load error this close to the previous session's end belongs to it (ms): QEMU
+ * 7.2 prints `load of migration failed` ~10 µs before `MIGRATION failed`, and a trace line and a QMP
+ * event can report the same transition.
+ */
+export const SAME_END_MS = 5_000;
+/** Slack for ordering between inputs (ms): a bounded line whose `latest` is older than `now` minus this is stale. */
+export const PENDING_GRACE_MS = 5_000;
+/** Evidence entries kept per session. */
+export const MAX_EVIDENCE = 200;
+/** VM states kept, as a multiple of `maxOpenSessions` (identity only; least recently seen dropped). */
+export const VM_STATES_PER_SESSION = 10;
+
 /** What the correlator knows about one VM on this host between observations. Plain data: it is persisted. */
 export interface VmState {
   vm: VmRef;
@@ -29,12 +49,26 @@ export interface VmState {
   session: Session | null;
   /** Whether the session's role came from evidence (not guessed). */
   roleSettled: boolean;
+  /** Role evidence seen before the session opened (`migration-initiated`, an early `MIGRATION_PASS`). */
+  evidenceRole: Role | null;
+  /** Input sequence number of the last observation for this VM (least-recently-seen eviction). */
+  lastSeen: number;
+  /** The previous session, after it closed: late `query-migrate` replies and duplicate terminal lines go here. */
+  lastClosed: Session | null;
+  /** Source only: close the completed session at this `now` unless `migration-info` comes first. */
+  closeAt: number | null;
+  /** 9.1+ trace `vfio_migration_set_state`: the state last attempted per device (host address). */
+  attempts: Record<string, VfioState>;
+  /** Failures claimed from untimed lines: device -> the line's `latest` (null = open), to re-time on RESUME. */
+  untimedFailures: Record<string, number | null>;
 }
 
 export interface CorrelatorState {
   vms: Record<string, VmState>;
   /** Failure lines not (yet) inside any window; offline lines with an open upper bound may still be claimed. */
   pending: Observation[];
+  /** Count of inputs handled: the clock of `lastSeen` (deterministic, unlike wall time). */
+  seq: number;
 }
 
 export type CorrelatorInput = { kind: 'observation'; observation: Observation } | { kind: 'tick' };

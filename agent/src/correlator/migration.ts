@@ -1,0 +1,144 @@
+import {
+  createSession,
+  type MigrationInfoObservation,
+  type MigrationPassObservation,
+  type MigrationStatus,
+  type MigrationStatusObservation,
+  type Observation,
+  type ReturnPathObservation,
+  type Session,
+} from '@switchover/model';
+import type { Ctx } from './context.js';
+import { initialRole, settleRole } from './role.js';
+import {
+  addEvidence,
+  closeSession,
+  enterPhase,
+  failSession,
+  hasDeviceFailure,
+  phaseOf,
+  recentlyClosed,
+  setOutcome,
+} from './session-edit.js';
+import { LATE_INFO_MS, SAME_END_MS, SOURCE_CLOSE_DELAY_MS } from './types.js';
+import { evictForNewSession } from './vms.js';
+
+const TERMINAL: ReadonlySet<MigrationStatus> = new Set(['completed', 'failed', 'cancelled']);
+/** Statuses only a source reaches (pause-before-switchover, failover, cancel). */
+const SOURCE_STATUSES: ReadonlySet<MigrationStatus> = new Set(['pre-switchover', 'device', 'cancelling', 'cancelled', 'wait-unplug']);
+
+export function openSession(ctx: Ctx, obs: Observation): Session {
+  const { vm } = ctx;
+  evictForNewSession(ctx.state, ctx.config, ctx.effects);
+  const { role, settled } = initialRole(vm);
+  const session = createSession({
+    host: obs.host,
+    vm: vm.vm.name,
+    vmUuid: vm.vm.uuid ?? null,
+    role,
+    start: obs.time,
+    qemuVersion: vm.qemuVersion,
+  });
+  vm.session = session;
+  vm.roleSettled = settled;
+  vm.evidenceRole = null;
+  ctx.effects.push({ kind: 'session-opened', session });
+  return session;
+}
+
+/**
+ * The session a status belongs to. A finished session still waiting to close (destination window,
+ * source reply grace) gives way to a newer migration of the same VM; stale and duplicate statuses
+ * (a trace line and a QMP event for one transition, a journal replay) return null.
+ */
+function sessionForStatus(ctx: Ctx, obs: MigrationStatusObservation): Session | null {
+  const { vm } = ctx;
+  const terminal = TERMINAL.has(obs.status);
+  let session = vm.session;
+  if (session && session.outcome !== 'in-progress') {
+    const end = session.end ?? session.start;
+    if (obs.time <= end || (terminal && obs.time - end <= SAME_END_MS)) return null;
+    closeSession(vm, ctx.effects);
+    session = null;
+  }
+  if (session) return obs.time < session.start ? null : session;
+  if (terminal && recentlyClosed(vm, obs.time, SAME_END_MS)) return null;
+  // Attached late (or restarted without a snapshot): open here so the end still counts.
+  return openSession(ctx, obs);
+}
+
+export function onStatus(ctx: Ctx, obs: MigrationStatusObservation): void {
+  if (obs.status === 'none') return;
+  const session = sessionForStatus(ctx, obs);
+  if (!session) return;
+  const phase = phaseOf(obs.status);
+  const current = session.phases.at(-1)?.name;
+  if (phase !== null && phase === current) return;
+  addEvidence(session, obs);
+  if (SOURCE_STATUSES.has(obs.status)) settleRole(ctx.vm, 'source', ctx.config);
+  switch (obs.status) {
+    case 'completed': {
+      session.end = obs.time;
+      enterPhase(session, 'completed', obs.time, ctx.effects);
+      const withFailure = session.role === 'destination' && hasDeviceFailure(session);
+      setOutcome(session, withFailure ? 'completed-with-device-failure' : 'completed', ctx.effects);
+      if (session.role === 'source') ctx.vm.closeAt = ctx.now + SOURCE_CLOSE_DELAY_MS;
+      return;
+    }
+    case 'failed':
+      failSession(ctx.vm, 'failed', obs.time, ctx.effects);
+      return;
+    case 'cancelled':
+      // A destination never cancels by itself: its side of a cancelled migration simply failed.
+      failSession(ctx.vm, session.role === 'source' ? 'cancelled' : 'failed', obs.time, ctx.effects);
+      return;
+    default:
+      if (phase !== null) enterPhase(session, phase, obs.time, ctx.effects);
+  }
+}
+
+/** `MIGRATION_PASS` exists only on a source (one per dirty-bitmap sync, the first right after `setup`). */
+export function onPass(ctx: Ctx, obs: MigrationPassObservation): void {
+  const session = ctx.vm.session;
+  if (session && session.outcome !== 'in-progress') return;
+  settleRole(ctx.vm, 'source', ctx.config, true);
+}
+
+/**
+ * A `query-migrate` reply. The source's reply to the query issued on `completed` carries the
+ * durations; it closes the finished source session at once (instead of waiting out the grace), so the
+ * one `session-closed` carries downtime. A reply after the close updates the previous session and
+ * re-emits `outcome` so sinks that keep sessions store the update.
+ */
+export function onInfo(ctx: Ctx, obs: MigrationInfoObservation): void {
+  const { vm } = ctx;
+  const open = vm.session;
+  const session = open ?? recentlyClosed(vm, obs.time, LATE_INFO_MS);
+  if (!session) return;
+  if (obs.totalTimeMs !== undefined) session.totalTimeMs = obs.totalTimeMs;
+  if (obs.downtimeMs !== undefined) session.downtimeMs = obs.downtimeMs;
+  if (obs.setupTimeMs !== undefined) session.setupTimeMs = obs.setupTimeMs;
+  if (obs.errorDesc !== undefined && obs.errorDesc !== session.errorDesc) {
+    session.errorDesc = obs.errorDesc;
+    addEvidence(session, obs, obs.time, 'migration-info');
+  }
+  if (!open) {
+    ctx.effects.push({ kind: 'outcome', session });
+    return;
+  }
+  // Only a source reports downtime.
+  if (obs.downtimeMs !== undefined) settleRole(vm, 'source', ctx.config);
+  if (open.role === 'source' && open.outcome !== 'in-progress') closeSession(vm, ctx.effects);
+}
+
+/** What the source's return path heard; the error is printed at cleanup, after `failed` closed the session. */
+export function onReturnPath(ctx: Ctx, obs: ReturnPathObservation): void {
+  const { vm } = ctx;
+  const session = vm.session ?? recentlyClosed(vm, obs.time, LATE_INFO_MS);
+  if (!session || obs.time < session.start) return;
+  if (vm.session) settleRole(vm, 'source', ctx.config);
+  if (obs.event === 'shut') session.returnPath.shut = obs.value ?? null;
+  else session.returnPath.error = obs.message ?? obs.raw ?? 'return path error';
+  addEvidence(session, obs);
+  ctx.effects.push({ kind: 'return-path', session, observation: obs });
+}

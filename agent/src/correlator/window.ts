@@ -1,0 +1,83 @@
+import type { Observation, Session } from '@switchover/model';
+import { closeSession } from './session-edit.js';
+import {
+  PENDING_GRACE_MS,
+  SOURCE_CLOSE_DELAY_MS,
+  type CorrelatorConfig,
+  type CorrelatorState,
+  type Effect,
+  type VmState,
+} from './types.js';
+
+/**
+ * The latest moment the line can have been printed. Exact lines are points; an untimed line placed
+ * between timestamped neighbours (`bounded`) may be anywhere up to its later neighbour, or anywhere
+ * after its earlier one when nothing timed follows it.
+ */
+export function latestOf(obs: Observation): number {
+  if (obs.timeSource !== 'bounded') return obs.time;
+  return obs.latest ?? Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Whether the line can belong to this destination's attribution window: its interval
+ * `[time, latest]` must overlap `[start, windowEnd]` (windowEnd unknown = still open).
+ */
+export function fitsWindow(session: Session, obs: Observation): boolean {
+  if (session.role !== 'destination') return false;
+  const windowEnd = session.windowEnd ?? Number.POSITIVE_INFINITY;
+  return obs.time <= windowEnd && latestOf(obs) >= session.start;
+}
+
+/** Whether a bounded line can still be claimed by a window that opens later. */
+const stillClaimable = (obs: Observation, now: number): boolean =>
+  obs.timeSource === 'bounded' && (obs.latest === null || obs.latest === undefined || obs.latest >= now - PENDING_GRACE_MS);
+
+/**
+ * A failure line that fits no open window. Offline, an untimed line may precede (in the merged
+ * input) the migration it belongs to, so it waits in `pending`; anything that cannot belong to a
+ * later window is an old incident and is reported as such, never attributed.
+ */
+export function parkOrReject(state: CorrelatorState, obs: Observation, now: number, config: CorrelatorConfig, effects: Effect[]): void {
+  if (!stillClaimable(obs, now)) {
+    effects.push({ kind: 'unattributed', observation: obs, reason: 'outside-window' });
+    return;
+  }
+  state.pending.push(obs);
+  while (state.pending.length > Math.max(0, config.maxPending)) {
+    const dropped = state.pending.shift();
+    if (dropped) effects.push({ kind: 'unattributed', observation: dropped, reason: 'pending-full' });
+  }
+}
+
+/** Pending lines whose latest possible time has passed can no longer be claimed. */
+export function prunePending(state: CorrelatorState, now: number, effects: Effect[]): void {
+  if (state.pending.length === 0) return;
+  const keep: Observation[] = [];
+  for (const obs of state.pending) {
+    if (stillClaimable(obs, now)) keep.push(obs);
+    else effects.push({ kind: 'unattributed', observation: obs, reason: 'outside-window' });
+  }
+  state.pending = keep;
+}
+
+/**
+ * When the VM's session may close, in `now` terms; null while it is in progress (nothing closes an
+ * unfinished migration but its own end, a process exit, or eviction).
+ */
+export function closeDeadline(vm: VmState, config: CorrelatorConfig): number | null {
+  const s = vm.session;
+  if (!s || s.outcome === 'in-progress') return null;
+  if (s.outcome === 'failed' || s.outcome === 'cancelled') return Number.NEGATIVE_INFINITY;
+  const end = s.end ?? s.start;
+  if (s.role === 'source') return vm.closeAt ?? end + SOURCE_CLOSE_DELAY_MS;
+  return s.windowEnd ?? end + config.resumeWaitMs;
+}
+
+/** Close every finished session whose window (destination) or reply grace (source) has elapsed. */
+export function expire(state: CorrelatorState, now: number, config: CorrelatorConfig, effects: Effect[]): void {
+  for (const vm of Object.values(state.vms)) {
+    const deadline = closeDeadline(vm, config);
+    if (deadline !== null && now >= deadline) closeSession(vm, effects);
+  }
+}
