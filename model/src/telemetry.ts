@@ -70,6 +70,7 @@ export const ATTRS = {
   qemuVersion: 'qemu.version',
   hostName: 'host.name',
   serviceName: 'service.name',
+  serviceVersion: 'service.version',
   phase: 'migration.phase',
   device: 'vfio.device',
   deviceState: 'vfio.state',
