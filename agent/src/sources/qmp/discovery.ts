@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Clock } from './deps.js';
+
+/**
+ * Finds QMP sockets by glob (`/run/switchover/*.qmp`) and follows them as they come and go.
+ * Wildcards (`*`, `?`) are allowed in the last path segment only: Node 20 has no `fs.glob`, and
+ * one directory per glob keeps watching cheap. `fs.watch` (inotify) makes a new socket show up
+ * at once; a slow periodic rescan covers what inotify misses (a directory created later, a watch
+ * that errored, network filesystems).
+ */
+
+export interface GlobSpec {
+  glob: string;
+  dir: string;
+  pattern: RegExp;
+}
+
+/** Parses every glob and throws one error naming all the bad ones (fail at start-up). */
+export function parseGlobs(globs: readonly string[]): GlobSpec[] {
+  const problems: string[] = [];
+  const specs: GlobSpec[] = [];
+  if (globs.length === 0) problems.push('no QMP socket globs configured');
+  for (const glob of globs) {
+    const abs = path.resolve(glob);
+    const dir = path.dirname(abs);
+    const last = path.basename(abs);
+    if (/[*?]/.test(dir)) problems.push(`'${glob}': wildcards are only supported in the last path segment`);
+    else if (last === '') problems.push(`'${glob}': no file name pattern`);
+    else specs.push({ glob, dir, pattern: globToRegExp(last) });
+  }
+  if (problems.length > 0) throw new Error(`invalid QMP socket globs: ${problems.join('; ')}`);
+  return specs;
+}
+
+export function globToRegExp(segment: string): RegExp {
+  const body = segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  return new RegExp(`^${body}$`);
+}
+
+export interface DiscoveryOptions {
+  globs: readonly string[];
+  clock: Clock;
+  /** Backup rescan period; inotify normally reports a new socket much sooner. */
+  rescanMs?: number;
+  onAdded(socketPath: string): void;
+  onRemoved(socketPath: string): void;
+  onError(errorType: string, err: unknown): void;
+}
+
+export class SocketDiscovery {
+  private readonly specs: GlobSpec[];
+  private readonly dirs: string[];
+  /** Known sockets and their inode: a socket re-created under the same name is a new QEMU. */
+  private readonly known = new Map<string, number>();
+  private readonly watchers = new Map<string, fs.FSWatcher>();
+  private timer: unknown;
+  private scanning: Promise<void> | undefined;
+  private rescanWanted = false;
+  private stopped = false;
+
+  constructor(private readonly opts: DiscoveryOptions) {
+    this.specs = parseGlobs(opts.globs);
+    this.dirs = [...new Set(this.specs.map((s) => s.dir))];
+  }
+
+  async start(): Promise<void> {
+    this.ensureWatchers();
+    await this.scan();
+    this.tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.opts.clock.clearTimeout(this.timer);
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+
+  /** Drop a path from the known set so the next scan reports it again if it is still there. */
+  forget(socketPath: string): void {
+    this.known.delete(socketPath);
+  }
+
+  /** Scans now; concurrent requests coalesce into one extra scan after the running one. */
+  scan(): Promise<void> {
+    if (this.scanning) {
+      this.rescanWanted = true;
+      return this.scanning;
+    }
+    this.scanning = (async () => {
+      do {
+        this.rescanWanted = false;
+        await this.scanOnce();
+      } while (this.rescanWanted && !this.stopped);
+    })().finally(() => (this.scanning = undefined));
+    return this.scanning;
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.timer = this.opts.clock.setTimeout(() => {
+      this.ensureWatchers();
+      void this.scan().finally(() => this.tick());
+    }, this.opts.rescanMs ?? 1000);
+  }
+
+  private ensureWatchers(): void {
+    for (const dir of this.dirs) {
+      if (this.stopped || this.watchers.has(dir)) continue;
+      try {
+        const w = fs.watch(dir, { persistent: false }, () => void this.scan());
+        // The directory went away (or inotify failed): drop the watch, the rescan re-creates it.
+        w.on('error', () => {
+          w.close();
+          this.watchers.delete(dir);
+        });
+        this.watchers.set(dir, w);
+      } catch {
+        // Missing directory: normal before the first VM starts; the periodic rescan retries.
+      }
+    }
+  }
+
+  private async scanOnce(): Promise<void> {
+    const found = new Map<string, number>();
+    for (const dir of this.dirs) {
+      let entries: fs.Dirent[];
+      try {
+        entries = await fs.promises.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.onError((err as NodeJS.ErrnoException).code ?? 'readdir', err);
+        continue;
+      }
+      for (const e of entries) {
+        if (!e.isSocket() || !this.specs.some((s) => s.dir === dir && s.pattern.test(e.name))) continue;
+        const p = path.join(dir, e.name);
+        try {
+          found.set(p, (await fs.promises.lstat(p)).ino);
+        } catch {
+          // Gone between readdir and lstat: it simply is not there.
+        }
+      }
+    }
+    if (this.stopped) return;
+    for (const [p, ino] of this.known) {
+      if (found.get(p) !== ino) {
+        this.known.delete(p);
+        this.opts.onRemoved(p);
+      }
+    }
+    for (const [p, ino] of found) {
+      if (!this.known.has(p)) {
+        this.known.set(p, ino);
+        this.opts.onAdded(p);
+      }
+    }
+  }
+}
