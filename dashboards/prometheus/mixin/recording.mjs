@@ -8,9 +8,11 @@ export function recordingGroups(c) {
   const w = c.recordingWindow;
   const { verdict, role, outcome, result, value } = LABELS;
   const base = (m) => m.replace(/_total$/, '');
-  const quantile = (metric, q) => ({
-    record: `${role}:${metric}:p${Math.round(q * 100)}_rate${w}`,
-    expr: `histogram_quantile(${q}, sum by (le, ${role}) (rate(${metric}_bucket[${w}])))`,
+  // Duration is labelled by role; downtime is only known to the source (from query-migrate), so
+  // it has no role label and is kept per source host instead.
+  const quantile = (metric, q, level, by) => ({
+    record: `${level}:${metric}:p${Math.round(q * 100)}_rate${w}`,
+    expr: `histogram_quantile(${q}, sum by (le, ${by}) (rate(${metric}_bucket[${w}])))`,
   });
   return [
     {
@@ -32,10 +34,10 @@ export function recordingGroups(c) {
           record: `instance_${value}:${base(METRICS.returnPathShut)}:rate${w}`,
           expr: `sum by (instance, job, ${value}) (rate(${METRICS.returnPathShut}[${w}]))`,
         },
-        quantile(METRICS.duration, 0.5),
-        quantile(METRICS.duration, 0.9),
-        quantile(METRICS.downtime, 0.5),
-        quantile(METRICS.downtime, 0.9),
+        quantile(METRICS.duration, 0.5, role, role),
+        quantile(METRICS.duration, 0.9, role, role),
+        quantile(METRICS.downtime, 0.5, 'instance', 'instance, job'),
+        quantile(METRICS.downtime, 0.9, 'instance', 'instance, job'),
       ],
     },
   ];
