@@ -1,0 +1,94 @@
+import { context, propagation, ProxyTracerProvider, trace, type Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTRS } from '@switchover/model';
+
+export interface TracingOptions {
+  serviceName: string;
+  hostName: string;
+  serviceVersion?: string;
+  /** OTLP/HTTP base endpoint (`http://collector:4318`) or full traces URL (`…/v1/traces`). */
+  endpoint?: string;
+  headers?: Record<string, string>;
+  /** Where `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` are read from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** One line about what tracing does (enabled and where, or disabled and why). */
+  log?: (line: string) => void;
+}
+
+export interface Tracing {
+  tracer: Tracer;
+  /** The traces URL spans go to, or null when tracing is disabled. */
+  url: string | null;
+  /** Exports every ended span now. */
+  flush(): Promise<void>;
+  /** Flushes and stops exporting; unregisters the global providers so tracing can start again. */
+  shutdown(): Promise<void>;
+}
+
+const TRACES_PATH = '/v1/traces';
+
+/** The traces URL: argument first, then the standard variables (the signal-specific one is used as is). */
+export function resolveTracesUrl(
+  endpoint: string | undefined,
+  env: Record<string, string | undefined>,
+): string | null {
+  const base = (u: string): string =>
+    u.endsWith(TRACES_PATH) ? u : `${u.replace(/\/+$/, '')}${TRACES_PATH}`;
+  if (endpoint?.trim()) return base(endpoint.trim());
+  const signal = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  if (signal) return signal;
+  const general = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  return general ? base(general) : null;
+}
+
+/**
+ * OpenTelemetry for the agent: NodeSDK with one OTLP/HTTP (JSON) trace exporter and nothing else
+ * (no auto-instrumentations, no metrics — Prometheus has those — and no logs). Without an endpoint
+ * tracing is off and the tracer is a no-op, so the span sink costs nothing.
+ */
+export function startTracing(options: TracingOptions): Tracing {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const url = resolveTracesUrl(options.endpoint, options.env ?? process.env);
+  if (url === null) {
+    log(
+      'tracing disabled: no OTLP endpoint configured (set the tracing endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)',
+    );
+    const noop = new ProxyTracerProvider().getTracer(options.serviceName);
+    return { tracer: noop, url: null, flush: async () => {}, shutdown: async () => {} };
+  }
+  const exporter = new OTLPTraceExporter({ url, ...(options.headers ? { headers: options.headers } : {}) });
+  const processor = new BatchSpanProcessor(exporter);
+  const resource = defaultResource().merge(
+    resourceFromAttributes({
+      [ATTRS.serviceName]: options.serviceName,
+      [ATTRS.hostName]: options.hostName,
+      [ATTRS.serviceVersion]: options.serviceVersion ?? 'unknown',
+    }),
+  );
+  const sdk = new NodeSDK({
+    resource,
+    // Host detection would replace the configured host name with os.hostname().
+    autoDetectResources: false,
+    instrumentations: [],
+    metricReaders: [],
+    logRecordProcessors: [],
+    spanProcessors: [processor],
+  });
+  sdk.start();
+  log(`tracing enabled: OTLP/HTTP JSON to ${url}`);
+  let down: Promise<void> | null = null;
+  return {
+    tracer: trace.getTracer(options.serviceName, options.serviceVersion),
+    url,
+    flush: () => processor.forceFlush(),
+    shutdown: () =>
+      (down ??= sdk.shutdown().finally(() => {
+        trace.disable();
+        context.disable();
+        propagation.disable();
+      })),
+  };
+}

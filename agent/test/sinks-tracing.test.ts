@@ -1,0 +1,125 @@
+import { SpanStatusCode } from '@opentelemetry/api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ATTRS, SERVICE_NAME, SPAN_EVENTS, SPANS } from '@switchover/model';
+import { SpanSink } from '../src/sinks/spans.js';
+import { resolveTracesUrl, startTracing, type Tracing } from '../src/sinks/tracing.js';
+import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
+import { FAILURE_LINE, silentDestinationEffects, T0 } from './sinks-fixtures.js';
+
+let receiver: OtlpReceiver | null = null;
+let tracing: Tracing | null = null;
+afterEach(async () => {
+  await tracing?.shutdown();
+  await receiver?.close();
+  tracing = receiver = null;
+});
+
+describe('resolveTracesUrl', () => {
+  it('prefers the argument, then the traces variable as is, then the base variable', () => {
+    expect(resolveTracesUrl('http://c:4318/', {})).toBe('http://c:4318/v1/traces');
+    expect(resolveTracesUrl('http://c:4318/v1/traces', {})).toBe('http://c:4318/v1/traces');
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://base:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:1/x',
+    };
+    expect(resolveTracesUrl(undefined, env)).toBe('http://t:1/x');
+    expect(resolveTracesUrl(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://base:4318' })).toBe(
+      'http://base:4318/v1/traces',
+    );
+    expect(resolveTracesUrl(undefined, {})).toBeNull();
+  });
+});
+
+describe('startTracing', () => {
+  it('is a logged no-op without an endpoint', async () => {
+    const lines: string[] = [];
+    tracing = startTracing({
+      serviceName: SERVICE_NAME,
+      hostName: 'hv-b',
+      env: {},
+      log: (l) => lines.push(l),
+    });
+    expect(tracing.url).toBeNull();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/tracing disabled/);
+    const span = tracing.tracer.startSpan('x');
+    expect(span.isRecording()).toBe(false);
+    span.end();
+  });
+
+  it('exports the silent-failure trace over real OTLP/HTTP JSON with resource, links, attributes and the raw line', async () => {
+    receiver = await startOtlpReceiver();
+    const lines: string[] = [];
+    tracing = startTracing({
+      serviceName: SERVICE_NAME,
+      hostName: 'hv-b',
+      serviceVersion: '0.1.0',
+      endpoint: receiver.url,
+      headers: { authorization: 'Bearer t0ken' },
+      env: {},
+      log: (l) => lines.push(l),
+    });
+    expect(lines[0]).toContain(`${receiver.url}/v1/traces`);
+    const sink = new SpanSink({ tracer: tracing.tracer });
+    sink.handle(silentDestinationEffects(), T0 + 40_000);
+    await tracing.flush();
+    const spans = await receiver.waitFor((s) => s.some((x) => x.name === SPANS.migration));
+    expect(receiver.rejected()).toBe(0);
+    expect(receiver.requests()[0]?.authorization).toBe('Bearer t0ken');
+
+    const root = spans.find((s) => s.name === SPANS.migration)!;
+    expect(root.parentSpanId).toBe('');
+    expect(root.resource).toMatchObject({
+      [ATTRS.serviceName]: SERVICE_NAME,
+      [ATTRS.hostName]: 'hv-b',
+      [ATTRS.serviceVersion]: '0.1.0',
+    });
+    expect(root.start).toBeCloseTo(T0 + 5, 3);
+    expect(root.attributes).toMatchObject({
+      [ATTRS.vmName]: 'vm1',
+      [ATTRS.verdict]: 'silent-destination-failure',
+      [ATTRS.failedDevices]: ['0000:3b:00.1'],
+      [ATTRS.resumeTimeMs]: T0 + 1201,
+    });
+    expect(root.status.code).toBe(SpanStatusCode.ERROR);
+    const failure = root.events.find((e) => e.name === SPAN_EVENTS.vfioFailure);
+    expect(failure?.attributes[ATTRS.rawLine]).toBe(FAILURE_LINE);
+    expect(failure?.time).toBeCloseTo(T0 + 1202, 3);
+
+    const children = spans.filter((s) => s !== root);
+    expect(children.map((c) => c.name).sort()).toEqual(
+      [SPANS.phase, SPANS.phase, SPANS.deviceState, SPANS.deviceState].sort(),
+    );
+    for (const c of children) {
+      expect(c.parentSpanId).toBe(root.spanId);
+      expect(c.traceId).toBe(root.traceId);
+      expect(c.attributes[ATTRS.migrationId]).toBe(root.attributes[ATTRS.migrationId]);
+    }
+    const failed = children.find(
+      (c) => c.name === SPANS.deviceState && c.status.code === SpanStatusCode.ERROR,
+    );
+    expect(failed?.attributes).toMatchObject({
+      [ATTRS.deviceState]: 'RUNNING',
+      [ATTRS.targetState]: 'RUNNING',
+      [ATTRS.rawLine]: FAILURE_LINE,
+    });
+  });
+
+  it('can start again after a shutdown (the global providers are released)', async () => {
+    receiver = await startOtlpReceiver();
+    for (const vm of ['first', 'second']) {
+      tracing = startTracing({
+        serviceName: SERVICE_NAME,
+        hostName: 'hv-b',
+        endpoint: receiver.url,
+        env: {},
+        log: () => {},
+      });
+      tracing.tracer.startSpan(vm).end();
+      await tracing.shutdown();
+    }
+    tracing = null;
+    const spans = await receiver.waitFor((s) => s.length >= 2);
+    expect(spans.map((s) => s.name)).toEqual(['first', 'second']);
+  });
+});
