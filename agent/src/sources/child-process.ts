@@ -1,5 +1,6 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
 import { LineSplitter } from './line-splitter.js';
 
 /** Time and timers, injected so tests can control them. */
@@ -34,9 +35,22 @@ const SETPRIV = '/usr/bin/setpriv';
  * `journalctl --follow` with nothing to write would otherwise live on as an orphan.
  */
 export const spawnDyingWithParent: SpawnFn = (command, args, options) =>
-  existsSync(SETPRIV)
+  existsSync(SETPRIV) && isExecutable(command)
     ? nodeSpawn(SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args], options)
-    : nodeSpawn(command, args, options);
+    : // Spawned directly, a missing binary fails with ENOENT instead of a setpriv that starts and exits.
+      nodeSpawn(command, args, options);
+
+function isExecutable(command: string): boolean {
+  const dirs = command.includes('/') ? [''] : (process.env['PATH'] ?? '').split(':').filter(Boolean);
+  return dirs.some((d) => {
+    try {
+      accessSync(d ? path.join(d, command) : command, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 export interface BackoffOptions {
   initialMs: number;

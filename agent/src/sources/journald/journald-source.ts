@@ -73,7 +73,9 @@ export function journalctlArgs(c: JournaldSourceConfig, cursor: string | undefin
   if (c.all) a.push('--all');
   if (c.directory) a.push(`--directory=${c.directory}`);
   if (c.namespace) a.push(`--namespace=${c.namespace}`);
-  if (cursor) a.push(`--after-cursor=${cursor}`);
+  // `--follow` implies `--lines=10` even with `--after-cursor` (systemd 252): without `--lines=all`
+  // a journalctl restarted after a backlog would skip all but the last 10 entries after the cursor.
+  if (cursor) a.push(`--after-cursor=${cursor}`, '--lines=all');
   else a.push(c.startAt === 'all' ? '--lines=all' : '--lines=0');
   a.push(...(c.matches ?? []));
   return a;
