@@ -12,7 +12,14 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { checkDashboard, checkGrafanaAlerting, checkRuleGroups, dashboardExprs, duplicateUids, knownNames } from './lib/checks.mjs';
+import {
+  checkDashboard,
+  checkGrafanaAlerting,
+  checkRuleGroups,
+  dashboardExprs,
+  duplicateUids,
+  knownNames,
+} from './lib/checks.mjs';
 import { substituteGrafanaVars } from './lib/promql-names.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -21,22 +28,35 @@ async function loadModel() {
   try {
     return await import('@switchover/model');
   } catch (err) {
-    throw new Error(`cannot import @switchover/model (build it: cd model && npx tsc -p tsconfig.build.json): ${err.message}`);
+    throw new Error(
+      `cannot import @switchover/model (build it: cd model && npx tsc -p tsconfig.build.json): ${err.message}`,
+    );
   }
 }
 
 const yamlFiles = async (dir) =>
-  (await readdir(dir).catch(() => [])).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
+  (await readdir(dir).catch(() => []))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 
 /** Runs every expression through `promtool check rules` as recording rules: a real PromQL parse. */
 function promtoolParse(exprs, dir) {
-  const rules = exprs.map(({ expr }, i) => ({ record: `check:expr_${i}`, expr: substituteGrafanaVars(expr) }));
+  const rules = exprs.map(({ expr }, i) => ({
+    record: `check:expr_${i}`,
+    expr: substituteGrafanaVars(expr),
+  }));
   const file = join(dir, 'exprs.yaml');
   return writeFile(file, stringify({ groups: [{ name: 'dashboard-exprs', rules }] })).then(() => {
     const r = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
     if (r.error) return [`promtool not runnable: ${r.error.message}`];
     if (r.status === 0) return [];
-    return [`promtool rejects a dashboard expression:\n${r.stdout}${r.stderr}`.replace(/check:expr_(\d+)/g, (_, i) => exprs[i].where)];
+    return [
+      `promtool rejects a dashboard expression:\n${r.stdout}${r.stderr}`.replace(
+        /check:expr_(\d+)/g,
+        (_, i) => exprs[i].where,
+      ),
+    ];
   });
 }
 
@@ -45,8 +65,12 @@ export async function runChecks({ root, datasources }) {
   const rel = (p) => relative(root, p) || p;
   const errors = [];
   const ruleFiles = await yamlFiles(join(root, 'prometheus/rules'));
-  const ruleDocs = await Promise.all(ruleFiles.map(async (f) => ({ f, doc: parse(await readFile(f, 'utf8')) })));
-  const recorded = ruleDocs.flatMap(({ doc }) => doc.groups.flatMap((g) => g.rules.filter((r) => r.record).map((r) => r.record)));
+  const ruleDocs = await Promise.all(
+    ruleFiles.map(async (f) => ({ f, doc: parse(await readFile(f, 'utf8')) })),
+  );
+  const recorded = ruleDocs.flatMap(({ doc }) =>
+    doc.groups.flatMap((g) => g.rules.filter((r) => r.record).map((r) => r.record)),
+  );
   const known = knownNames(METRICS, recorded);
   const promAlerts = new Map();
   for (const { f, doc } of ruleDocs) {
@@ -68,7 +92,11 @@ export async function runChecks({ root, datasources }) {
     }
     errors.push(...checkDashboard(dash, known, ATTRS).map((e) => `${rel(path)}: ${e}`));
     uids.push({ uid: dash.uid, where: rel(path) });
-    exprs.push(...dashboardExprs(dash).filter((e) => !e.expr.startsWith('label_values(')).map((e) => ({ ...e, where: `${f} ${e.where}` })));
+    exprs.push(
+      ...dashboardExprs(dash)
+        .filter((e) => !e.expr.startsWith('label_values('))
+        .map((e) => ({ ...e, where: `${f} ${e.where}` })),
+    );
   }
 
   const dsDoc = parse(await readFile(datasources, 'utf8'));
@@ -76,10 +104,12 @@ export async function runChecks({ root, datasources }) {
   for (const f of await yamlFiles(join(dashDir, 'alerting'))) {
     const doc = parse(await readFile(f, 'utf8'));
     errors.push(...checkGrafanaAlerting(rel(f), doc, known, promAlerts, dsUids));
-    for (const g of doc.groups ?? []) for (const r of g.rules ?? []) {
-      uids.push({ uid: r.uid, where: `${rel(f)} rule ${r.title}` });
-      for (const d of r.data ?? []) if (d.model?.expr) exprs.push({ where: `${rel(f)} ${r.uid} ${d.refId}`, expr: d.model.expr });
-    }
+    for (const g of doc.groups ?? [])
+      for (const r of g.rules ?? []) {
+        uids.push({ uid: r.uid, where: `${rel(f)} rule ${r.title}` });
+        for (const d of r.data ?? [])
+          if (d.model?.expr) exprs.push({ where: `${rel(f)} ${r.uid} ${d.refId}`, expr: d.model.expr });
+      }
   }
   errors.push(...duplicateUids(uids));
 
@@ -89,19 +119,26 @@ export async function runChecks({ root, datasources }) {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  return { errors, counts: { dashboards: uids.length, exprs: exprs.length, rules: promAlerts.size + recorded.length } };
+  return {
+    errors,
+    counts: { dashboards: uids.length, exprs: exprs.length, rules: promAlerts.size + recorded.length },
+  };
 }
 
 async function main() {
   const { values } = parseArgs({ options: { root: { type: 'string' }, datasources: { type: 'string' } } });
   const root = resolve(values.root ?? join(here, '..'));
-  const datasources = resolve(values.datasources ?? join(here, '../../deploy/grafana/provisioning/datasources/switchover.yaml'));
+  const datasources = resolve(
+    values.datasources ?? join(here, '../../deploy/grafana/provisioning/datasources/switchover.yaml'),
+  );
   const { errors, counts } = await runChecks({ root, datasources });
   if (errors.length > 0) {
     for (const e of errors) console.error(`check-dashboards: ${e}`);
     process.exit(1);
   }
-  console.log(`check-dashboards: OK (${counts.exprs} expressions, ${counts.rules} Prometheus rules, ${counts.dashboards} uids)`);
+  console.log(
+    `check-dashboards: OK (${counts.exprs} expressions, ${counts.rules} Prometheus rules, ${counts.dashboards} uids)`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -15,10 +15,13 @@ import { metricNames } from './lib/promql-names.mjs';
 import { runChecks } from './check-dashboards.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const datasources = fileURLToPath(new URL('../../deploy/grafana/provisioning/datasources/switchover.yaml', import.meta.url));
+const datasources = fileURLToPath(
+  new URL('../../deploy/grafana/provisioning/datasources/switchover.yaml', import.meta.url),
+);
 const cli = fileURLToPath(new URL('./check-dashboards.mjs', import.meta.url));
 const known = knownNames(METRICS, ['verdict:qemu_migration_verdicts:rate5m']);
-const loadDashboard = async () => JSON.parse(await readFile(join(root, 'grafana/switchover-overview.json'), 'utf8'));
+const loadDashboard = async () =>
+  JSON.parse(await readFile(join(root, 'grafana/switchover-overview.json'), 'utf8'));
 
 describe('metricNames', () => {
   test('keeps metric names, drops functions, labels, grouping, ranges, keywords and variables', () => {
@@ -59,28 +62,76 @@ describe('checkDashboard', () => {
   test('a dashboard without the timeline panel is reported', async () => {
     const dash = await loadDashboard();
     dash.panels = dash.panels.filter((p) => p.type !== 'switchover-migrationtimeline-panel');
-    assert.match(checkDashboard(dash, known, ATTRS).join('\n'), /no switchover-migrationtimeline-panel panel/);
+    assert.match(
+      checkDashboard(dash, known, ATTRS).join('\n'),
+      /no switchover-migrationtimeline-panel panel/,
+    );
   });
 });
 
 describe('checkGrafanaAlerting and uids', () => {
   const doc = (expr, uid = 'switchover-prometheus') => ({
-    groups: [{ rules: [{ uid: 'r1', title: 'QemuMigrationSilentDestinationFailure', data: [{ refId: 'A', datasourceUid: uid, model: { expr } }] }] }],
+    groups: [
+      {
+        rules: [
+          {
+            uid: 'r1',
+            title: 'QemuMigrationSilentDestinationFailure',
+            data: [{ refId: 'A', datasourceUid: uid, model: { expr } }],
+          },
+        ],
+      },
+    ],
   });
-  const prom = new Map([['QemuMigrationSilentDestinationFailure', 'increase(qemu_migration_silent_destination_failures_total[15m]) > 0']]);
+  const prom = new Map([
+    [
+      'QemuMigrationSilentDestinationFailure',
+      'increase(qemu_migration_silent_destination_failures_total[15m]) > 0',
+    ],
+  ]);
   test('a Grafana alert whose PromQL drifted from the Prometheus rule is reported', () => {
-    const ok = checkGrafanaAlerting('f', doc(prom.get('QemuMigrationSilentDestinationFailure')), known, prom, ['switchover-prometheus']);
+    const ok = checkGrafanaAlerting(
+      'f',
+      doc(prom.get('QemuMigrationSilentDestinationFailure')),
+      known,
+      prom,
+      ['switchover-prometheus'],
+    );
     assert.deepEqual(ok, []);
-    const drift = checkGrafanaAlerting('f', doc('increase(qemu_migration_silent_destination_failures_total[5m]) > 0'), known, prom, ['switchover-prometheus']);
+    const drift = checkGrafanaAlerting(
+      'f',
+      doc('increase(qemu_migration_silent_destination_failures_total[5m]) > 0'),
+      known,
+      prom,
+      ['switchover-prometheus'],
+    );
     assert.match(drift.join('\n'), /PromQL differs from Prometheus alert/);
   });
   test('an unprovisioned data-source uid is reported', () => {
-    const errors = checkGrafanaAlerting('f', doc(prom.get('QemuMigrationSilentDestinationFailure'), 'other'), known, prom, ['switchover-prometheus']);
+    const errors = checkGrafanaAlerting(
+      'f',
+      doc(prom.get('QemuMigrationSilentDestinationFailure'), 'other'),
+      known,
+      prom,
+      ['switchover-prometheus'],
+    );
     assert.match(errors.join('\n'), /data source uid "other"/);
   });
   test('duplicate uids are reported', () => {
-    assert.deepEqual(duplicateUids([{ uid: 'a', where: 'x' }, { uid: 'b', where: 'y' }]), []);
-    assert.match(duplicateUids([{ uid: 'a', where: 'x' }, { uid: 'a', where: 'y' }])[0], /uid "a" used by both x and y/);
+    assert.deepEqual(
+      duplicateUids([
+        { uid: 'a', where: 'x' },
+        { uid: 'b', where: 'y' },
+      ]),
+      [],
+    );
+    assert.match(
+      duplicateUids([
+        { uid: 'a', where: 'x' },
+        { uid: 'a', where: 'y' },
+      ])[0],
+      /uid "a" used by both x and y/,
+    );
   });
 });
 
@@ -98,7 +149,8 @@ describe('check-dashboards CLI', () => {
     await cp(join(root, 'prometheus'), join(target, 'prometheus'), { recursive: true });
     return target;
   };
-  const run = (target) => spawnSync(process.execPath, [cli, '--root', target, '--datasources', datasources], { encoding: 'utf8' });
+  const run = (target) =>
+    spawnSync(process.execPath, [cli, '--root', target, '--datasources', datasources], { encoding: 'utf8' });
 
   test('the real files pass', async () => {
     const { errors } = await runChecks({ root, datasources });
@@ -107,10 +159,19 @@ describe('check-dashboards CLI', () => {
   test('exits 1 naming a misspelt metric in an alert rule', async () => {
     const target = await copy('bad-metric');
     const f = join(target, 'prometheus/rules/switchover-alerts.yaml');
-    await writeFile(f, (await readFile(f, 'utf8')).replace('switchover_journal_lag_seconds > 60', 'switchover_journal_lag > 60'));
+    await writeFile(
+      f,
+      (await readFile(f, 'utf8')).replace(
+        'switchover_journal_lag_seconds > 60',
+        'switchover_journal_lag > 60',
+      ),
+    );
     const r = run(target);
     assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stderr, /rule SwitchoverJournalLagHigh: metric "switchover_journal_lag" is not in the model's METRICS/);
+    assert.match(
+      r.stderr,
+      /rule SwitchoverJournalLagHigh: metric "switchover_journal_lag" is not in the model's METRICS/,
+    );
   });
   test('exits 1 when promtool cannot parse a dashboard expression', async () => {
     const target = await copy('bad-syntax');

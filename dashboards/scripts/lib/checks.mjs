@@ -30,9 +30,12 @@ const unknownIn = (where, expr, known) =>
 export function dashboardExprs(dash) {
   const out = [];
   for (const p of dash.panels ?? []) {
-    for (const t of p.targets ?? []) if (typeof t.expr === 'string') out.push({ where: `panel ${p.id} "${p.title}" target ${t.refId}`, expr: t.expr });
+    for (const t of p.targets ?? [])
+      if (typeof t.expr === 'string')
+        out.push({ where: `panel ${p.id} "${p.title}" target ${t.refId}`, expr: t.expr });
   }
-  for (const a of dash.annotations?.list ?? []) if (typeof a.expr === 'string') out.push({ where: `annotation "${a.name}"`, expr: a.expr });
+  for (const a of dash.annotations?.list ?? [])
+    if (typeof a.expr === 'string') out.push({ where: `annotation "${a.name}"`, expr: a.expr });
   for (const v of dash.templating?.list ?? []) {
     if (v.type !== 'query') continue;
     const q = typeof v.query === 'string' ? v.query : v.query?.query;
@@ -46,24 +49,32 @@ const DS_REF = /^\$\{(prometheus|tempo)\}$/;
 export function checkDashboard(dash, known, attrs) {
   const errors = [];
   const name = `dashboard ${dash.uid ?? dash.title}`;
-  if (typeof dash.uid !== 'string' || !/^[\w-]{1,40}$/.test(dash.uid)) errors.push(`${name}: needs a stable uid (≤ 40 letters, digits, - or _)`);
-  if (dash.id !== null && dash.id !== undefined) errors.push(`${name}: provisioned dashboards must not carry an id`);
-  if (!(dash.schemaVersion >= 39 && dash.schemaVersion <= 42)) errors.push(`${name}: schemaVersion ${dash.schemaVersion} is outside 39-42`);
-  if ('__inputs' in dash) errors.push(`${name}: __inputs/\${DS_*} is the import form; file provisioning does not resolve it`);
+  if (typeof dash.uid !== 'string' || !/^[\w-]{1,40}$/.test(dash.uid))
+    errors.push(`${name}: needs a stable uid (≤ 40 letters, digits, - or _)`);
+  if (dash.id !== null && dash.id !== undefined)
+    errors.push(`${name}: provisioned dashboards must not carry an id`);
+  if (!(dash.schemaVersion >= 39 && dash.schemaVersion <= 42))
+    errors.push(`${name}: schemaVersion ${dash.schemaVersion} is outside 39-42`);
+  if ('__inputs' in dash)
+    errors.push(`${name}: __inputs/\${DS_*} is the import form; file provisioning does not resolve it`);
   for (const v of ['prometheus', 'tempo']) {
     const tv = dash.templating?.list?.find((x) => x.name === v);
-    if (!tv || tv.type !== 'datasource' || tv.query !== v) errors.push(`${name}: missing data-source variable "${v}"`);
+    if (!tv || tv.type !== 'datasource' || tv.query !== v)
+      errors.push(`${name}: missing data-source variable "${v}"`);
   }
   const ids = new Set();
   for (const p of dash.panels ?? []) {
     if (ids.has(p.id)) errors.push(`${name}: duplicate panel id ${p.id}`);
     ids.add(p.id);
     const refs = [p.datasource, ...(p.targets ?? []).map((t) => t.datasource)].filter(Boolean);
-    for (const r of refs) if (!DS_REF.test(r.uid ?? '')) errors.push(`${name}: panel ${p.id} uses data source uid "${r.uid}", not \${prometheus}/\${tempo}`);
+    for (const r of refs)
+      if (!DS_REF.test(r.uid ?? ''))
+        errors.push(`${name}: panel ${p.id} uses data source uid "${r.uid}", not \${prometheus}/\${tempo}`);
     const refIds = (p.targets ?? []).map((t) => t.refId);
     if (new Set(refIds).size !== refIds.length) errors.push(`${name}: panel ${p.id} has duplicate refIds`);
   }
-  for (const { where, expr } of dashboardExprs(dash)) errors.push(...unknownIn(`${name} ${where}`, expr, known));
+  for (const { where, expr } of dashboardExprs(dash))
+    errors.push(...unknownIn(`${name} ${where}`, expr, known));
   errors.push(...checkTimelinePanel(dash, name, attrs));
   return errors;
 }
@@ -74,15 +85,23 @@ function checkTimelinePanel(dash, name, attrs) {
   const errors = [];
   for (const p of panels) {
     const t = (p.targets ?? []).find((x) => x.datasource?.type === 'tempo');
-    if (!t) { errors.push(`${name}: timeline panel ${p.id} has no Tempo target`); continue; }
-    if (t.queryType !== 'traceql' || t.tableType !== 'spans') errors.push(`${name}: timeline panel ${p.id} needs queryType traceql and tableType spans`);
-    if (!(t.spss > 3 && t.spss <= TEMPO_MAX_SPSS)) errors.push(`${name}: timeline panel ${p.id} spss ${t.spss} must be 4-${TEMPO_MAX_SPSS}`);
-    if (!(t.limit > 20)) errors.push(`${name}: timeline panel ${p.id} limit ${t.limit} keeps Grafana's default of 20 traces`);
-    if (!Array.isArray(t.filters)) errors.push(`${name}: timeline panel ${p.id} target needs a filters array`);
+    if (!t) {
+      errors.push(`${name}: timeline panel ${p.id} has no Tempo target`);
+      continue;
+    }
+    if (t.queryType !== 'traceql' || t.tableType !== 'spans')
+      errors.push(`${name}: timeline panel ${p.id} needs queryType traceql and tableType spans`);
+    if (!(t.spss > 3 && t.spss <= TEMPO_MAX_SPSS))
+      errors.push(`${name}: timeline panel ${p.id} spss ${t.spss} must be 4-${TEMPO_MAX_SPSS}`);
+    if (!(t.limit > 20))
+      errors.push(`${name}: timeline panel ${p.id} limit ${t.limit} keeps Grafana's default of 20 traces`);
+    if (!Array.isArray(t.filters))
+      errors.push(`${name}: timeline panel ${p.id} target needs a filters array`);
     // Every selected span attribute must be one the agent emits (ATTRS), or the column is silently empty.
     const attrValues = new Set(Object.values(attrs));
     for (const m of String(t.query).matchAll(/\bspan\.([\w.]+)/g)) {
-      if (!attrValues.has(m[1])) errors.push(`${name}: timeline panel ${p.id} selects span.${m[1]}, not in the model's ATTRS`);
+      if (!attrValues.has(m[1]))
+        errors.push(`${name}: timeline panel ${p.id} selects span.${m[1]}, not in the model's ATTRS`);
     }
   }
   return errors;
@@ -98,8 +117,10 @@ export function checkRuleGroups(file, groups, known) {
       if (!r.alert) continue;
       if (!/^[A-Z][A-Za-z0-9]+$/.test(r.alert)) errors.push(`${file}: alert ${r.alert} is not CamelCase`);
       if (r.for === undefined) errors.push(`${file}: alert ${r.alert} has no explicit for`);
-      if (!['critical', 'warning', 'info'].includes(r.labels?.severity)) errors.push(`${file}: alert ${r.alert} has no severity label`);
-      for (const a of ['summary', 'description', 'runbook_url']) if (!r.annotations?.[a]) errors.push(`${file}: alert ${r.alert} lacks annotation ${a}`);
+      if (!['critical', 'warning', 'info'].includes(r.labels?.severity))
+        errors.push(`${file}: alert ${r.alert} has no severity label`);
+      for (const a of ['summary', 'description', 'runbook_url'])
+        if (!r.annotations?.[a]) errors.push(`${file}: alert ${r.alert} lacks annotation ${a}`);
     }
   }
   return errors;
@@ -112,10 +133,14 @@ export function checkGrafanaAlerting(file, doc, known, promAlerts, datasourceUid
     for (const r of g.rules ?? []) {
       for (const d of r.data ?? []) {
         if (d.datasourceUid === '__expr__') continue;
-        if (!datasourceUids.includes(d.datasourceUid)) errors.push(`${file}: rule ${r.uid} uses data source uid "${d.datasourceUid}", not a provisioned one`);
+        if (!datasourceUids.includes(d.datasourceUid))
+          errors.push(
+            `${file}: rule ${r.uid} uses data source uid "${d.datasourceUid}", not a provisioned one`,
+          );
         errors.push(...unknownIn(`${file} rule ${r.uid} ${d.refId}`, d.model?.expr ?? '', known));
         const prom = promAlerts.get(r.title);
-        if (prom !== undefined && prom.trim() !== String(d.model?.expr).trim()) errors.push(`${file}: rule ${r.uid} PromQL differs from Prometheus alert ${r.title}`);
+        if (prom !== undefined && prom.trim() !== String(d.model?.expr).trim())
+          errors.push(`${file}: rule ${r.uid} PromQL differs from Prometheus alert ${r.title}`);
       }
     }
   }
