@@ -23,8 +23,10 @@ export function decodeLogLine(r: LogLineRecord): DecodeResult {
   const n = text.length;
   if (n === 0) return IGNORED_RESULT;
   if (n > MAX_LINE_CHARS) return UNKNOWN_RESULT;
+  const parsed = parseLogLine(text, r);
+  if (parsed.status === 'ignored') return IGNORED_RESULT; // the common case: no allocation
   const stamp = (own: number | null): Stamp => (own === null ? untimedStamp(r) : { time: own, timeSource: 'event' });
-  return finish(parseLogLine(text, r), { host: r.host, vm: r.vm, origin: r.origin, raw: text }, stamp);
+  return finish(parsed, { host: r.host, vm: r.vm, origin: r.origin, raw: text }, stamp);
 }
 
 function parseLogLine(text: string, r: LogLineRecord): Parsed {
