@@ -140,6 +140,15 @@ export class Harness {
   }
 }
 
+interface QmpMessage {
+  id?: string;
+  execute?: string;
+  event?: string;
+  data?: { status?: MigrationStatus; pass?: number; reason?: string };
+  timestamp?: { seconds: number; microseconds: number };
+  return?: Record<string, string | number | undefined>;
+}
+
 interface TranscriptLine {
   recv_ts: number;
   dir: 'in' | 'out' | 'eof';
@@ -157,34 +166,37 @@ export function observationsFromTranscript(file: string, vm: string): Observatio
   const out: Observation[] = [];
   for (const l of lines) {
     if (!l.line) continue;
-    const msg = JSON.parse(l.line) as Record<string, any>;
+    const msg = JSON.parse(l.line) as QmpMessage;
     if (l.dir === 'out') {
-      commands.set(msg.id, msg.execute);
+      if (msg.id && msg.execute) commands.set(msg.id, msg.execute);
       continue;
     }
     const arrival = l.recv_ts * 1000;
-    if (msg.event) {
+    if (msg.event && msg.timestamp) {
       const time = msg.timestamp.seconds * 1000 + msg.timestamp.microseconds / 1000;
       const b = { ...base(vm, time), raw: l.line };
-      if (msg.event === 'MIGRATION') out.push({ ...b, kind: 'migration-status', status: msg.data.status });
-      else if (msg.event === 'MIGRATION_PASS') out.push({ ...b, kind: 'migration-pass', pass: msg.data.pass });
+      const data = msg.data ?? {};
+      if (msg.event === 'MIGRATION' && data.status) out.push({ ...b, kind: 'migration-status', status: data.status });
+      else if (msg.event === 'MIGRATION_PASS') out.push({ ...b, kind: 'migration-pass', pass: data.pass ?? 0 });
       else if (msg.event === 'STOP') out.push({ ...b, kind: 'vm-stop' });
       else if (msg.event === 'RESUME') out.push({ ...b, kind: 'vm-resume' });
-      else if (msg.event === 'SHUTDOWN') out.push({ ...b, kind: 'shutdown', reason: msg.data.reason });
+      else if (msg.event === 'SHUTDOWN') out.push({ ...b, kind: 'shutdown', reason: data.reason ?? 'none' });
       continue;
     }
     const command = msg.id ? commands.get(msg.id) : undefined;
     const b = { ...base(vm, arrival, { timeSource: 'arrival' }), raw: l.line };
+    const r = msg.return ?? {};
+    const num = (k: string): number | undefined => (typeof r[k] === 'number' ? r[k] : undefined);
     if (command === 'query-migrate') {
-      const r = msg.return;
-      const info: Observation = { ...b, kind: 'migration-info', status: r.status };
-      if (r['total-time'] !== undefined) info.totalTimeMs = r['total-time'];
-      if (r.downtime !== undefined) info.downtimeMs = r.downtime;
-      if (r['setup-time'] !== undefined) info.setupTimeMs = r['setup-time'];
-      if (r['error-desc'] !== undefined) info.errorDesc = r['error-desc'];
+      const info: Observation = { ...b, kind: 'migration-info', status: r.status as MigrationStatus };
+      const [total, downtime, setup] = [num('total-time'), num('downtime'), num('setup-time')];
+      if (total !== undefined) info.totalTimeMs = total;
+      if (downtime !== undefined) info.downtimeMs = downtime;
+      if (setup !== undefined) info.setupTimeMs = setup;
+      if (typeof r['error-desc'] === 'string') info.errorDesc = r['error-desc'];
       out.push(info);
     } else if (command === 'query-status') {
-      out.push({ ...b, kind: 'vm-identity', runState: msg.return.status, qemuVersion: '7.2.22' });
+      out.push({ ...b, kind: 'vm-identity', runState: String(r.status), qemuVersion: '7.2.22' });
     }
   }
   return out;

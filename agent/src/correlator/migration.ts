@@ -98,7 +98,7 @@ export function onStatus(ctx: Ctx, obs: MigrationStatusObservation): void {
 }
 
 /** `MIGRATION_PASS` exists only on a source (one per dirty-bitmap sync, the first right after `setup`). */
-export function onPass(ctx: Ctx, obs: MigrationPassObservation): void {
+export function onPass(ctx: Ctx, _obs: MigrationPassObservation): void {
   const session = ctx.vm.session;
   if (session && session.outcome !== 'in-progress') return;
   settleRole(ctx.vm, 'source', ctx.config, true);
