@@ -42,12 +42,13 @@ function Marker({ m }: { m: LaneMarker }) {
 export function Lane({ lane }: { lane: LaneLayout }) {
   const styles = useStyles2(getStyles);
   const theme = useTheme2();
-  const label = lane.kind === 'side' ? `${lane.role === 'source' ? 'src' : 'dst'} ${lane.host}` : `  ${lane.label}`;
+  const side = lane.role === 'source' ? 'src' : 'dst';
+  const label = lane.kind === 'side' ? `${side} ${lane.host}` : `${side} ${lane.label}`;
   return (
     <div className={styles.lane} data-testid={TEST_IDS.lane} data-role={lane.role} data-kind={lane.kind} data-label={lane.label}>
       <div className={styles.laneLabel} title={lane.kind === 'side' ? `${lane.role} on ${lane.host}` : `VFIO ${lane.label}`}>
         {lane.kind === 'device' ? '└ ' : ''}
-        {label.trim()}
+        {label}
       </div>
       <div className={styles.track}>
         <div className={styles.extent} style={{ left: pct(lane.extent.left), width: pct(lane.extent.width) }} />

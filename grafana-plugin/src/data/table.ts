@@ -10,7 +10,7 @@ import {
   type SideOutcome,
   type TableRow,
 } from '@switchover/model';
-import { asBool, asString, asTime, cell, fieldByName } from './values';
+import { asBool, asString, asTime, fieldByName } from './values';
 
 /** A frame is meant as the sessions table when it names sessions and row kinds. */
 export const isTableFrame = (f: DataFrame): boolean =>
@@ -27,8 +27,10 @@ const oneOf = <T extends string>(list: readonly T[], v: string | null): v is T =
 export function rowsFromTableFrame(frame: DataFrame): TableRow[] {
   const F = TABLE_FIELDS;
   const rows: TableRow[] = [];
+  // Look each field up once per frame, not once per cell: tables of 500 migrations have ~15k rows.
+  const fields = new Map(Object.values(F).map((n) => [n, fieldByName(frame, n)]));
   for (let i = 0; i < frame.length; i++) {
-    const get = (name: string): unknown => cell(frame, name, i);
+    const get = (name: string): unknown => fields.get(name as never)?.values[i];
     const kind = asString(get(F.kind));
     const role = asString(get(F.role));
     const start = asTime(get(F.start));
