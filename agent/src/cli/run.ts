@@ -1,0 +1,19 @@
+import { main } from './main.js';
+import { EXIT, type Io } from './usage.js';
+
+const io: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  isTTY: process.stdout.isTTY === true,
+  env: process.env,
+};
+
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`switchover: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = EXIT.runtime;
+  },
+);

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { Registry } from 'prom-client';
+import { SERVICE_NAME } from '@switchover/model';
+import type { AgentConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { startHttpServer, type HttpServer } from '../sinks/http.js';
+import { MetricsSink } from '../sinks/metrics.js';
+import { FileRecorder } from '../sinks/recorder.js';
+import { SpanSink } from '../sinks/spans.js';
+import { startTracing, type Tracing } from '../sinks/tracing.js';
+import type { Source, SourceCallbacks, SourceStatus } from '../sources/types.js';
+import { Pipeline } from './pipeline.js';
+import { createSources } from './sources.js';
+
+export interface AgentDeps {
+  logger: Logger;
+  version: string;
+  env?: NodeJS.ProcessEnv;
+  clock?: () => number;
+}
+
+/** The per-host daemon: every component built from the config, started in order, stopped in reverse. */
+export class Agent {
+  private sources: Source[] = [];
+  private http: HttpServer | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private snapshotter: NodeJS.Timeout | null = null;
+  private readonly inputs = new Map<string, SourceStatus>();
+  private running = false;
+
+  readonly registry = new Registry();
+  readonly metrics: MetricsSink;
+  readonly recorder: FileRecorder;
+  readonly pipeline: Pipeline;
+  private readonly tracing: Tracing;
+  private readonly spans: SpanSink;
+
+  constructor(
+    readonly config: AgentConfig,
+    private readonly deps: AgentDeps,
+  ) {
+    const log = deps.logger;
+    const error = (stage: string, errorType: string, err: unknown): void => {
+      this.metrics.error(stage, errorType);
+      log.warn(`${stage}: ${errorType.replace(/_/g, ' ')}`, { err: err instanceof Error ? err.message : String(err) });
+    };
+    this.metrics = new MetricsSink({ registry: this.registry, host: config.host, version: deps.version });
+    this.recorder = new FileRecorder({
+      stateDir: config.stateDir,
+      maxBytes: config.recorder.maxBytes,
+      onBytes: (b) => this.metrics.recorderBytes(b),
+      onError: error,
+    });
+    this.tracing = startTracing({
+      serviceName: SERVICE_NAME,
+      hostName: config.host,
+      serviceVersion: deps.version,
+      ...(config.otlp.endpoint ? { endpoint: config.otlp.endpoint } : {}),
+      headers: config.otlp.headers,
+      env: deps.env ?? process.env,
+      log: (line) => log.info(line),
+    });
+    this.spans = new SpanSink({ tracer: this.tracing.tracer, maxOpen: config.detection.maxOpenSessions, onError: error });
+    this.pipeline = new Pipeline({
+      recorder: this.recorder,
+      sinks: [this.metrics, this.spans],
+      self: this.metrics,
+      logger: log,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      correlator: {
+        windowMs: config.detection.windowSeconds * 1000,
+        resumeWaitMs: config.detection.resumeWaitSeconds * 1000,
+        maxOpenSessions: config.detection.maxOpenSessions,
+      },
+    });
+    const callbacks: SourceCallbacks = {
+      record: (r) => this.pipeline.ingest(r),
+      status: (s) => {
+        this.inputs.set(`${s.input}\0${s.instance}`, s);
+        this.metrics.sourceUp(s.input, s.instance, s.up);
+      },
+      error,
+    };
+    this.sources = createSources(config, callbacks, { logger: log, onLag: (s) => this.metrics.journalLag(s) });
+  }
+
+  get url(): string | null {
+    return this.http?.url ?? null;
+  }
+
+  async start(): Promise<void> {
+    const log = this.deps.logger;
+    const restored = await this.pipeline.restore();
+    if (restored > 0) log.info('resumed open migrations from the flight recorder', { sessions: restored });
+    const { http } = this.config;
+    this.http = await startHttpServer({
+      address: http.address,
+      port: http.port,
+      registry: this.registry,
+      recorder: this.recorder,
+      hostName: this.config.host,
+      health: () => ({ running: this.running, host: this.config.host, inputs: [...this.inputs.values()] }),
+      ...(http.tls ? { tls: { cert: readFileSync(http.tls.certFile), key: readFileSync(http.tls.keyFile) } } : {}),
+      ...(http.basicAuth ? { basicAuth: http.basicAuth } : {}),
+      onError: (stage, type) => this.metrics.error(stage, type),
+    });
+    for (const s of this.sources) await s.start();
+    this.ticker = setInterval(() => void this.pipeline.tick(), 250);
+    this.snapshotter = setInterval(() => void this.pipeline.snapshot(), 5000);
+    this.running = true;
+    log.info('agent started', { host: this.config.host, http: this.http.url, inputs: this.sources.map((s) => s.name).join(',') });
+  }
+
+  /** Stop inputs first, drain and persist, then outputs; each step survives the others failing. */
+  async stop(): Promise<void> {
+    this.running = false;
+    const log = this.deps.logger;
+    const step = async (what: string, fn: () => Promise<unknown> | unknown): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        log.error(`stopping ${what} failed`, { err: err instanceof Error ? err.message : String(err) });
+      }
+    };
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.snapshotter) clearInterval(this.snapshotter);
+    for (const s of [...this.sources].reverse()) await step(s.name, () => s.stop());
+    await step('pipeline', () => this.pipeline.drain());
+    await step('recorder', () => this.recorder.stop());
+    await step('http', () => this.http?.close());
+    await step('tracing', () => this.tracing.shutdown());
+    log.info('agent stopped');
+  }
+}

@@ -1,0 +1,31 @@
+import type { Evidence, Migration, Session } from '@switchover/model';
+
+/** Evidence kinds that explain a verdict on their own. */
+const DECISIVE = new Set(['vfio-failure', 'load-failure', 'return-path', 'qemu-error']);
+const TERMINAL = /\b(completed|failed|cancelled)\b/;
+
+export interface SideEvidence extends Evidence {
+  host: string;
+  role: Session['role'];
+}
+
+function sideEvidence(s: Session | null): SideEvidence[] {
+  return s ? s.evidence.map((e) => ({ ...e, host: s.host, role: s.role })) : [];
+}
+
+/** Every evidence entry of both sides, in time order (untimed last). */
+export function timeline(m: Migration): SideEvidence[] {
+  return [...sideEvidence(m.source), ...sideEvidence(m.destination)].sort(
+    (a, b) => (a.time ?? Infinity) - (b.time ?? Infinity),
+  );
+}
+
+/** The lines that justify the verdict: failures, return-path messages, terminal states and the destination's RESUME. */
+export function keyEvidence(m: Migration): SideEvidence[] {
+  return timeline(m).filter(
+    (e) =>
+      DECISIVE.has(e.kind) ||
+      (e.kind === 'migration-status' && TERMINAL.test(e.text)) ||
+      (e.kind === 'vm-resume' && e.role === 'destination'),
+  );
+}

@@ -1,0 +1,165 @@
+import type { Origin, OriginKind, VmRef } from '@switchover/model';
+import { lineTimestamp } from '../decoders/index.js';
+import type { RawRecord } from '../sources/types.js';
+import type { FileKind } from './detect.js';
+
+export interface FileInput {
+  host: string;
+  /** As given on the command line; evidence names it. */
+  file: string;
+  kind: FileKind;
+  lines: string[];
+  /** VM for files that do not name one (QMP transcripts, bare QEMU logs). */
+  defaultVm: string;
+}
+
+const NAME_ARG = /^-name (?:guest=)?([^,\s]+)/;
+const CMDLINE_NAME = /(?:^|\s)-name (?:guest=)?([^,\s]+)/;
+
+/** The VM a libvirt log or QEMU log belongs to: its `-name guest=…` line, else the default. */
+export function vmOfLog(lines: readonly string[], fallback: string): string {
+  for (const l of lines) {
+    const m = NAME_ARG.exec(l);
+    if (m?.[1]) return m[1];
+  }
+  return fallback;
+}
+
+/** Each line's timestamp and, for untimed lines, the timestamped neighbours in the same file. */
+function withNeighbours(lines: readonly string[]): Array<{ before: number | null; after: number | null } | undefined> {
+  const ts = lines.map((l) => lineTimestamp(l));
+  const out: Array<{ before: number | null; after: number | null } | undefined> = new Array(lines.length);
+  let before: number | null = null;
+  for (let i = 0; i < lines.length; i++) {
+    const t = ts[i];
+    if (t !== null && t !== undefined) before = t;
+    else out[i] = { before, after: null };
+  }
+  let after: number | null = null;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const t = ts[i];
+    if (t !== null && t !== undefined) after = t;
+    else (out[i] as { after: number | null }).after = after;
+  }
+  return out;
+}
+
+function origin(kind: OriginKind, file: string, line: number): Origin {
+  return { kind, file, line };
+}
+
+function logRecords(f: FileInput, kind: OriginKind): RawRecord[] {
+  const vm: VmRef = { name: vmOfLog(f.lines, f.defaultVm) };
+  const n = withNeighbours(f.lines);
+  const out: RawRecord[] = [];
+  f.lines.forEach((text, i) => {
+    if (text === '') return;
+    const neighbours = n[i];
+    out.push({ kind: 'log-line', host: f.host, vm, text, arrival: 0, origin: origin(kind, f.file, i + 1), ...(neighbours ? { neighbours } : {}) });
+  });
+  return out;
+}
+
+function virshRecords(f: FileInput): RawRecord[] {
+  return f.lines.flatMap((text, i) =>
+    text === '' ? [] : [{ kind: 'virsh-line' as const, host: f.host, text, arrival: 0, origin: origin('virsh', f.file, i + 1) }],
+  );
+}
+
+function bytesToText(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((b) => typeof b === 'number')) return Buffer.from(v as number[]).toString('utf8');
+  if (Array.isArray(v) && typeof v[0] === 'string') return v[0] as string;
+  return null;
+}
+
+function journalRecords(f: FileInput): RawRecord[] {
+  const byPid = new Map<string, VmRef>();
+  const out: RawRecord[] = [];
+  f.lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let e: Record<string, unknown>;
+    try {
+      e = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const message = bytesToText(e.MESSAGE);
+    if (message === null) return;
+    const pid = typeof e._PID === 'string' ? e._PID : undefined;
+    const cmdline = typeof e._CMDLINE === 'string' ? e._CMDLINE : undefined;
+    let vm = pid ? byPid.get(pid) : undefined;
+    const named = cmdline ? CMDLINE_NAME.exec(cmdline)?.[1] : undefined;
+    if (named) vm = { name: named };
+    vm ??= { name: f.defaultVm };
+    if (pid) byPid.set(pid, vm);
+    const rt = typeof e.__REALTIME_TIMESTAMP === 'string' ? Number(e.__REALTIME_TIMESTAMP) / 1000 : undefined;
+    for (const text of message.split('\n'))
+      if (text !== '')
+        out.push({
+          kind: 'log-line',
+          host: f.host,
+          vm,
+          text,
+          arrival: rt ?? 0,
+          origin: origin('journald', f.file, i + 1),
+          ...(rt !== undefined ? { transportTime: rt } : {}),
+        });
+  });
+  return out;
+}
+
+/**
+ * QMP transcripts: the fixture form (`{"recv_ts", "dir", "line"}` per line; replies are matched to their
+ * command by id) or a raw stream of QMP messages. The greeting carries the QEMU version.
+ */
+function qmpRecords(f: FileInput): RawRecord[] {
+  const vm: VmRef = { name: f.defaultVm };
+  const commands = new Map<string, string>();
+  const out: RawRecord[] = [];
+  f.lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let msg: Record<string, unknown>;
+    let arrival = 0;
+    try {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      if ('dir' in o) {
+        if (typeof o.recv_ts === 'number') arrival = o.recv_ts * 1000;
+        if (typeof o.line !== 'string') return;
+        msg = JSON.parse(o.line) as Record<string, unknown>;
+      } else msg = o;
+    } catch {
+      return;
+    }
+    const at = origin('qmp-transcript', f.file, i + 1);
+    if (typeof msg.execute === 'string' && msg.id !== undefined) commands.set(JSON.stringify(msg.id), msg.execute);
+    else if (typeof msg.event === 'string')
+      out.push({ kind: 'qmp-event', host: f.host, vm, arrival, origin: at, event: msg as never });
+    else if ('QMP' in msg) {
+      const version = (msg.QMP as { version?: unknown }).version;
+      out.push({ kind: 'qmp-reply', host: f.host, vm, arrival, origin: at, command: 'query-version', result: version });
+    } else if ('return' in msg && msg.id !== undefined) {
+      const command = commands.get(JSON.stringify(msg.id));
+      if (command?.startsWith('query-'))
+        out.push({ kind: 'qmp-reply', host: f.host, vm, arrival, origin: at, command, result: msg.return });
+    }
+  });
+  return out;
+}
+
+export function fileToRecords(f: FileInput): RawRecord[] {
+  switch (f.kind) {
+    case 'libvirt-log':
+      return logRecords(f, 'libvirt-log');
+    case 'qemu-log':
+      return logRecords(f, 'file');
+    case 'virsh-events':
+      return virshRecords(f);
+    case 'journald-json':
+      return journalRecords(f);
+    case 'qmp-transcript':
+      return qmpRecords(f);
+    case 'recorder':
+      return [];
+  }
+}

@@ -1,0 +1,101 @@
+import type { Migration, Session, Verdict } from '@switchover/model';
+import { keyEvidence, timeline, type SideEvidence } from './evidence.js';
+import type { ReviewResult } from './review.js';
+
+export interface TextOptions {
+  color: boolean;
+  /** Print the merged timeline of both hosts (default true). */
+  timeline?: boolean;
+}
+
+const VERDICT_TEXT: Record<Verdict, string> = {
+  succeeded: 'SUCCEEDED',
+  'silent-destination-failure': 'SILENT DESTINATION FAILURE',
+  failed: 'FAILED',
+  cancelled: 'CANCELLED',
+  unverified: 'UNVERIFIED (one side only)',
+  'in-progress': 'IN PROGRESS',
+};
+const VERDICT_COLOR: Record<Verdict, string> = {
+  succeeded: '32',
+  'silent-destination-failure': '1;41;97',
+  failed: '1;31',
+  cancelled: '33',
+  unverified: '36',
+  'in-progress': '34',
+};
+
+const paint = (on: boolean, code: string, s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
+const clock = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+const secs = (ms: number): string => `${ms >= 0 ? '+' : '-'}${(Math.abs(ms) / 1000).toFixed(3)} s`;
+const STATUS = /"status":\s*"([a-z-]+)"|new state ([a-z-]+)/;
+
+/** A short label for one timeline entry. */
+export function label(e: SideEvidence): string {
+  switch (e.kind) {
+    case 'migration-status': {
+      const m = STATUS.exec(e.text);
+      return `MIGRATION ${m?.[1] ?? m?.[2] ?? ''}`.trim();
+    }
+    case 'vm-stop':
+      return 'STOP';
+    case 'vm-resume':
+      return 'RESUME';
+    default: {
+      const t = e.text.replace(/^\S+Z (?:qemu-\S+: )?/, '');
+      return t.length > 90 ? `${t.slice(0, 87)}...` : t;
+    }
+  }
+}
+
+function sideLine(name: string, s: Session | null): string {
+  if (!s) return `  ${name.padEnd(12)}(not observed)`;
+  const span = s.end !== null ? ` → ${clock(s.end).slice(11)} (${((s.end - s.start) / 1000).toFixed(3)} s)` : ' → …';
+  const extra = [
+    s.downtimeMs !== null ? `downtime ${s.downtimeMs} ms` : '',
+    s.qemuVersion ? `QEMU ${s.qemuVersion}` : '',
+  ].filter(Boolean);
+  return `  ${name.padEnd(12)}${s.host.padEnd(16)}${s.outcome.padEnd(31)}${clock(s.start)}${span}${extra.length ? `  ${extra.join(', ')}` : ''}`;
+}
+
+function renderTimeline(m: Migration, color: boolean): string[] {
+  const zero = m.source?.start ?? m.destination?.start ?? 0;
+  const width = 44;
+  const out = [`    ${'time'.padEnd(11)}${`source (${m.source?.host ?? '-'})`.padEnd(width)}destination (${m.destination?.host ?? '-'})`];
+  for (const e of timeline(m)) {
+    const failure = e.kind === 'vfio-failure' || e.kind === 'load-failure';
+    const text = paint(color && failure, '1;31', (failure ? '✗ ' : '') + label(e));
+    const when = e.time === null ? '?'.padEnd(11) : secs(e.time - zero).padEnd(11);
+    out.push(`    ${when}${e.role === 'source' ? text : ''.padEnd(width) + text}`);
+  }
+  return out;
+}
+
+export function renderMigration(m: Migration, opts: TextOptions): string {
+  const head = `${paint(opts.color, '1', m.vm)}${m.vmUuid ? ` (${m.vmUuid})` : ''}  ${paint(opts.color, VERDICT_COLOR[m.verdict], ` ${VERDICT_TEXT[m.verdict]} `)}`;
+  const lines = [head + (m.failedDevices.length ? `  failed device${m.failedDevices.length > 1 ? 's' : ''}: ${m.failedDevices.join(', ')}` : '')];
+  lines.push(sideLine('source', m.source), sideLine('destination', m.destination));
+  if (m.startOffsetMs !== null && Math.abs(m.startOffsetMs) > 2000)
+    lines.push(`  note: the sides started ${secs(m.startOffsetMs)} apart: clocks may be skewed`);
+  if (opts.timeline !== false) lines.push(...renderTimeline(m, opts.color));
+  const ev = keyEvidence(m).filter((e) => e.origin.file);
+  if (ev.length) {
+    lines.push('  evidence:');
+    for (const e of ev) lines.push(`    ${e.host}  ${e.origin.file}:${e.origin.line ?? '?'}  ${e.text}`);
+  }
+  return lines.join('\n');
+}
+
+export function renderReview(r: ReviewResult, opts: TextOptions): string {
+  const parts: string[] = [];
+  parts.push(`Reviewed ${r.files.length} file${r.files.length === 1 ? '' : 's'}: ${r.files.map((f) => `${f.host}=${f.path} (${f.kind})`).join(', ')}`);
+  if (r.migrations.length === 0) parts.push('No migration found in these files.');
+  for (const m of r.migrations) parts.push('', renderMigration(m, opts));
+  if (r.unattributed.length) {
+    parts.push('', 'Device failure lines outside every migration window (not attributed to any migration):');
+    for (const o of r.unattributed) parts.push(`  ${o.host}  ${o.origin.file ?? ''}:${o.origin.line ?? '?'}  ${o.raw ?? ''}`);
+  }
+  const problems = r.migrations.filter((m) => m.verdict === 'failed' || m.verdict === 'silent-destination-failure').length;
+  parts.push('', `${r.migrations.length} migration${r.migrations.length === 1 ? '' : 's'}, ${problems} with a failure.`);
+  return parts.join('\n');
+}

@@ -1,0 +1,128 @@
+import { readFile } from 'node:fs/promises';
+import { pairSessions, type Migration, type Observation, type Session } from '@switchover/model';
+import { DEFAULT_CORRELATOR_CONFIG, type CorrelatorConfig, type Effect } from '../correlator/types.js';
+import { flush, initialState, transition } from '../correlator/index.js';
+import { decode } from '../decoders/index.js';
+import { readRecorderFile } from '../sinks/recorder.js';
+import { detectKind, type FileKind } from './detect.js';
+import { fileToRecords, vmOfLog } from './records.js';
+
+export interface HostFile {
+  host: string;
+  path: string;
+}
+
+export interface ReviewOptions {
+  /** VM name for files that name none (QMP transcripts, bare QEMU logs). */
+  vm?: string;
+  skewMs?: number;
+  correlator?: Partial<CorrelatorConfig>;
+}
+
+export interface ReviewedFile {
+  host: string;
+  path: string;
+  kind: FileKind;
+  lines: number;
+}
+
+export interface ReviewResult {
+  files: ReviewedFile[];
+  migrations: Migration[];
+  /** Failure lines that fall in no migration window (old incidents): reported, never attributed. */
+  unattributed: Observation[];
+}
+
+/** A file that cannot be reviewed; the message names it. */
+export class ReviewInputError extends Error {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+    this.name = 'ReviewInputError';
+  }
+}
+
+async function readLines(path: string): Promise<string[]> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ReviewInputError(path, e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory, not a file' : `cannot read: ${e.message}`);
+  }
+  if (buf.subarray(0, 8192).includes(0)) throw new ReviewInputError(path, 'binary file: not a log, journal export or transcript this review understands');
+  return buf.toString('utf8').split(/\r?\n/);
+}
+
+/** Run one host's observations through the live correlator, in time order, and collect its sessions. */
+function correlateHost(observations: Observation[], config: CorrelatorConfig): { sessions: Session[]; unattributed: Observation[] } {
+  // Stable sort: equal times keep file order (a RESUME and its failure line, a command line's lines).
+  const ordered = observations.map((o, i) => ({ o, i })).sort((a, b) => a.o.time - b.o.time || a.i - b.i);
+  let state = initialState();
+  let now = Number.NEGATIVE_INFINITY;
+  const sessions = new Map<string, Session>();
+  const unattributed: Observation[] = [];
+  const collect = (effects: readonly Effect[]): void => {
+    for (const e of effects) {
+      if (e.kind === 'unattributed') unattributed.push(e.observation);
+      else sessions.set(e.session.id, e.session);
+    }
+  };
+  for (const { o } of ordered) {
+    now = Math.max(now, o.time);
+    const r = transition(state, { kind: 'observation', observation: o }, now, config);
+    state = r.state;
+    collect(r.effects);
+  }
+  const end = flush(state, Number.POSITIVE_INFINITY, config);
+  collect(end.effects);
+  for (const s of end.open) sessions.set(s.id, s);
+  return { sessions: [...sessions.values()], unattributed };
+}
+
+export async function review(inputs: readonly HostFile[], opts: ReviewOptions = {}): Promise<ReviewResult> {
+  const config = { ...DEFAULT_CORRELATOR_CONFIG, ...opts.correlator };
+  const loaded = await Promise.all(
+    inputs.map(async (f) => {
+      const lines = await readLines(f.path);
+      const kind = detectKind(lines);
+      if (!kind)
+        throw new ReviewInputError(
+          f.path,
+          'not recognised: expected a libvirt domain log, `journalctl -o json` output, a QMP transcript, `virsh qemu-monitor-event` output, a QEMU log or a Switchover recorder file',
+        );
+      return { ...f, lines, kind };
+    }),
+  );
+  const named = new Set(loaded.filter((f) => f.kind === 'libvirt-log' || f.kind === 'qemu-log').map((f) => vmOfLog(f.lines, '')));
+  named.delete('');
+  const defaultVm = opts.vm ?? (named.size === 1 ? [...named][0] : undefined) ?? 'vm';
+
+  const byHost = new Map<string, Observation[]>();
+  const recorded: Session[] = [];
+  for (const f of loaded) {
+    const obs = byHost.get(f.host) ?? [];
+    byHost.set(f.host, obs);
+    if (f.kind === 'recorder') {
+      const { sessions } = await readRecorderFile(f.path);
+      recorded.push(...sessions.map((s) => ({ ...s, host: f.host })));
+      continue;
+    }
+    for (const record of fileToRecords({ host: f.host, file: f.path, kind: f.kind, lines: f.lines, defaultVm }))
+      obs.push(...decode(record).observations);
+  }
+  const sessions: Session[] = [...recorded];
+  const unattributed: Observation[] = [];
+  for (const obs of byHost.values()) {
+    const r = correlateHost(obs, config);
+    sessions.push(...r.sessions);
+    unattributed.push(...r.unattributed);
+  }
+  return {
+    files: loaded.map((f) => ({ host: f.host, path: f.path, kind: f.kind, lines: f.lines.length })),
+    migrations: pairSessions(sessions, opts.skewMs !== undefined ? { skewMs: opts.skewMs } : {}),
+    unattributed,
+  };
+}
