@@ -98,6 +98,19 @@ export class LineSplitter {
     return out;
   }
 
+  /**
+   * The held-back partial line as a final line (the stream ended without a trailing `\n`), or
+   * undefined. Only for streams that cannot be resumed: a resumable reader must re-read it instead.
+   */
+  flush(): SplitLine | undefined {
+    const skipped = this.skipping;
+    const tail = this.partBytes > 0 && !skipped ? Buffer.concat(this.parts, this.partBytes) : undefined;
+    const end = this.lineStart + this.tailBytes;
+    const line = this.lineNo + 1;
+    this.reset(end, this.tailBytes > 0 ? line : this.lineNo);
+    return tail ? { text: tail.toString('utf8'), end, line } : undefined;
+  }
+
   /** Forget the partial line (the stream it came from is gone) and restart counting at `offset`. */
   reset(offset = 0, line = 0): void {
     this.parts = [];
