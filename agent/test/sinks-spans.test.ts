@@ -40,7 +40,11 @@ describe('SpanSink', () => {
     const effects = silentDestinationEffects();
     sink.handle(effects.slice(0, -1), T0 + 5000);
     // Only what has ended so far: the `active` phase and the RESUMING segment the failure closed.
-    expect(spans().map((s) => s.name).sort()).toEqual([SPANS.phase, SPANS.deviceState].sort());
+    expect(
+      spans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual([SPANS.phase, SPANS.deviceState].sort());
     sink.handle(effects.slice(-1), T0 + 40_000);
     const all = spans();
     const [root] = byName(all, SPANS.migration);

@@ -1,7 +1,6 @@
 import type { Registry } from 'prom-client';
 import {
   LABELS,
-  METRICS,
   ROLES,
   SIDE_OUTCOMES,
   TRANSITION_RESULTS,
