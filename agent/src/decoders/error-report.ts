@@ -18,8 +18,9 @@ export function parseMessage(msg: string, time: number | null, hadProg: boolean)
 }
 
 const loadFailure = (message: string, final: boolean): Body => ({ kind: 'load-failure', message, final });
+const SIBLING = /^Sibling indicated error (-?\d+)/;
 const rpError = (message: string): Body => {
-  const m = /^Sibling indicated error (-?\d+)/.exec(message);
+  const m = SIBLING.exec(message);
   return m ? { kind: 'return-path', event: 'error', value: Number(m[1]), message } : { kind: 'return-path', event: 'error', message };
 };
 

@@ -1,6 +1,8 @@
 import { isMigrationStatus, isVfioState } from '@switchover/model';
 import { IGNORED, decoded, type Parsed } from './common.js';
 
+const HEX = /^0x[0-9a-f]+$/i;
+
 /**
  * Trace events of the log backend, after the prefix (`tid@sec.usec:`, `<ISO>Z ` or none) is gone.
  * `args` is the formatted argument text: VFIO formats start with a space of their own, so those
@@ -28,7 +30,7 @@ export function parseTrace(name: string, args: string, time: number | null): Par
     case 'source_return_path_thread_shut': {
       // "0x0": the SHUT value the destination sent; non-zero fails the migration.
       const a = args.trim();
-      const value = /^0x[0-9a-f]+$/i.test(a) ? parseInt(a.slice(2), 16) : NaN;
+      const value = HEX.test(a) ? parseInt(a.slice(2), 16) : NaN;
       return Number.isNaN(value) ? IGNORED : decoded(time, { kind: 'return-path', event: 'shut', value });
     }
     case 'source_return_path_thread_bad_end':
