@@ -147,6 +147,32 @@ describe('SpanSink', () => {
     expect(ms(roots[1]!.endTime)).toBeCloseTo(T0 + 60_000, 3);
   });
 
+  it('makes the failure device span from the effect when the session lane lacks it (state UNKNOWN)', () => {
+    const { sink, spans } = setup();
+    const effects = silentDestinationEffects();
+    const failure = effects.find((e) => e.kind === 'device-failure') as Extract<
+      Effect,
+      { kind: 'device-failure' }
+    >;
+    const bare = structuredClone(failure.session);
+    bare.devices = [];
+    sink.handle(
+      [
+        effects[0]!,
+        { ...failure, session: bare },
+        { kind: 'session-closed', session: { ...bare, closed: true } },
+      ],
+      T0 + 40_000,
+    );
+    const [device] = byName(spans(), SPANS.deviceState);
+    expect(device?.attributes).toMatchObject({
+      [ATTRS.deviceState]: 'UNKNOWN',
+      [ATTRS.rawLine]: FAILURE_LINE,
+    });
+    expect(device?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(byName(spans(), SPANS.deviceState)).toHaveLength(1);
+  });
+
   it('bounds open traces: the oldest is ended with an error', () => {
     const { sink, spans } = setup(2);
     for (const vm of ['a', 'b', 'c']) sink.handle([sourceEffects('hv-a', vm)[0]!], T0);

@@ -1,5 +1,12 @@
 import { context, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { ATTRS, SPAN_EVENTS, SPANS, type Observation, type Session } from '@switchover/model';
+import {
+  ATTRS,
+  SPAN_EVENTS,
+  SPANS,
+  type DeviceFailure,
+  type Observation,
+  type Session,
+} from '@switchover/model';
 import type { Effect } from '../correlator/types.js';
 import { failureAttributes, failureMessage, hr, rootAttributes, sessionKeys } from './span-attributes.js';
 import type { EffectSink } from './types.js';
@@ -89,7 +96,8 @@ export class SpanSink implements EffectSink {
           failureAttributes(e.failure, e.observation.raw),
         );
         this.fail(t, 'device', failureMessage(e.failure));
-        this.sync(t, e.session); // the failure's device span, now that the failure is known
+        // Normally the session's lane already carries the failure (done by sync); if not, from the effect.
+        this.unknownStateFailure(t, e.session, e.failure, e.observation.raw);
         return;
       case 'return-path': {
         const o = e.observation;
@@ -203,18 +211,20 @@ export class SpanSink implements EffectSink {
         }
         if (seg.end !== null) this.endChild(t, c, seg.end);
       });
-      const f = lane.failure;
-      if (f && !t.failureSpans.has(lane.device)) {
-        // No segment starts at the failure: the state after QEMU's reset is unknown.
-        t.failureSpans.add(lane.device);
-        const c = this.child(t, s, SPANS.deviceState, f.time, {
-          [ATTRS.deviceState]: 'UNKNOWN',
-          ...failureAttributes(f, undefined),
-        });
-        c.span.setStatus({ code: SpanStatusCode.ERROR, message: failureMessage(f) });
-        t.segments.set(`${lane.device}#failure`, c);
-      }
+      if (lane.failure) this.unknownStateFailure(t, s, lane.failure, undefined);
     }
+  }
+
+  /** The failure's device span when no recorded segment starts at it: the state after QEMU's reset is unknown. */
+  private unknownStateFailure(t: OpenTrace, s: Session, f: DeviceFailure, raw: string | undefined): void {
+    if (t.failureSpans.has(f.device)) return;
+    t.failureSpans.add(f.device);
+    const c = this.child(t, s, SPANS.deviceState, f.time, {
+      [ATTRS.deviceState]: 'UNKNOWN',
+      ...failureAttributes(f, raw),
+    });
+    c.span.setStatus({ code: SpanStatusCode.ERROR, message: failureMessage(f) });
+    t.segments.set(`${f.device}#failure`, c);
   }
 
   private child(t: OpenTrace, s: Session, name: string, start: number, attrs: Attributes): Child {
