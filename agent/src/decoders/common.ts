@@ -22,13 +22,14 @@ export interface Parsed {
 }
 
 // Shared, never mutated: the hot path returns these for noise without allocating.
-export const IGNORED: Parsed = Object.freeze({ status: 'ignored', bodies: [], time: null }) as Parsed;
-export const UNKNOWN: Parsed = Object.freeze({ status: 'unknown', bodies: [], time: null }) as Parsed;
+const NONE = Object.freeze([]) as unknown as never[];
+export const IGNORED: Parsed = Object.freeze({ status: 'ignored', bodies: NONE, time: null }) as Parsed;
+export const UNKNOWN: Parsed = Object.freeze({ status: 'unknown', bodies: NONE, time: null }) as Parsed;
 
 export const decoded = (time: number | null, ...bodies: Body[]): Parsed => ({ status: 'decoded', bodies, time });
 
-export const IGNORED_RESULT: DecodeResult = Object.freeze({ status: 'ignored', observations: [] }) as DecodeResult;
-export const UNKNOWN_RESULT: DecodeResult = Object.freeze({ status: 'unknown', observations: [] }) as DecodeResult;
+export const IGNORED_RESULT: DecodeResult = Object.freeze({ status: 'ignored', observations: NONE }) as DecodeResult;
+export const UNKNOWN_RESULT: DecodeResult = Object.freeze({ status: 'unknown', observations: NONE }) as DecodeResult;
 
 /**
  * Attaches the shared fields. A decoded record without a VM is `unknown`: nothing downstream can

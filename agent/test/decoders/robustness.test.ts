@@ -39,6 +39,12 @@ describe('garbage never throws', () => {
     }
   });
 
+  it('shared ignored/unknown results are frozen, so a caller cannot poison later results', () => {
+    expect(Object.isFrozen(decode(logLine('just noise')).observations)).toBe(true);
+    expect(Object.isFrozen(decode(virshLine('garbage')).observations)).toBe(true);
+    expect(() => (decode(logLine('just noise')).observations as unknown[]).push(1)).toThrow(TypeError);
+  });
+
   it('a 1 MiB line is counted as unknown, not parsed', () => {
     expect(status(logLine(MIB))).toBe('unknown');
     expect(status(virshLine(MIB + MIB))).toBe('unknown');
