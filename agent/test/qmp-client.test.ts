@@ -86,6 +86,35 @@ describe('QmpClient', () => {
     expect(server.connections[0]!.rawReceived()).toBe('');
   });
 
+  it('fails fast on a non-JSON greeting', async () => {
+    server = await startFakeQmpServer({ dir, greeting: 'Welcome to a line-based monitor\r\n' });
+    client = new QmpClient({ connectTimeoutMs: 10_000 });
+    const started = Date.now();
+    const err = await rejection(client.connect(server.path));
+    expect((err as Error).cause).toBeInstanceOf(QmpProtocolError);
+    expect((err as Error).message).toMatch(/bad greeting/);
+    expect(Date.now() - started).toBeLessThan(5000); // not by the connect timeout
+    expect(client.state).toBe('idle');
+  });
+
+  it('stops a connect when disconnect() lands before the socket exists', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    server = await startFakeQmpServer({ dir });
+    const { connectUnixSocket } = await import('../src/sources/qmp/socket.js');
+    client = new QmpClient({ connectSocket: async (p) => (await gate, connectUnixSocket(p)) });
+    const seen = record(client);
+    const connecting = rejection(client.connect(server.path));
+    await client.disconnect();
+    open();
+    expect(await connecting).toBeInstanceOf(QmpConnectError);
+    expect(seen.states).toEqual(['connecting', 'disconnecting', 'idle']);
+    expect(client.state).toBe('idle');
+    // The socket that arrived late was closed by the client, not left open.
+    while (server.connections.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await server.connections[0]!.closed;
+  });
+
   it('times out a silent peer at connect and wraps the cause', async () => {
     server = await startFakeQmpServer({ dir, greeting: null });
     client = new QmpClient({ connectTimeoutMs: 300 });
@@ -169,7 +198,9 @@ describe('QmpClient', () => {
     expect(client.stats.oversizeLines).toBe(1);
     expect(seen.issues[0]).toMatchObject({ kind: 'oversize', maxLineBytes: 1024 * 1024 });
     expect(seen.events.map((e) => e.event)).toEqual(['RESUME']);
-    expect(await rejection(client.execute('query-big', undefined, { timeoutMs: 500 }))).toBeInstanceOf(QmpTimeoutError);
+    expect(await rejection(client.execute('query-big', undefined, { timeoutMs: 500 }))).toBeInstanceOf(
+      QmpTimeoutError,
+    );
     expect(client.stats.oversizeLines).toBe(2);
     await expect(client.execute('query-name')).resolves.toEqual({});
   });
@@ -225,10 +256,19 @@ describe('QmpClient', () => {
     // Refused before the state check: even an idle client says "forbidden", not "not connected".
     expect(await rejection(client.execute('quit'))).toBeInstanceOf(QmpForbiddenCommandError);
     await client.connect(server.path);
-    for (const cmd of ['migrate', 'cont', 'quit', 'human-monitor-command', 'migrate-set-capabilities', 'qom-set']) {
+    for (const cmd of [
+      'migrate',
+      'cont',
+      'quit',
+      'human-monitor-command',
+      'migrate-set-capabilities',
+      'qom-set',
+    ]) {
       const err = await rejection(client.execute(cmd, { uri: 'tcp:127.0.0.1:1' }));
       expect(err).toBeInstanceOf(QmpForbiddenCommandError);
-      expect((err as Error).message).toContain(`refusing to send '${cmd}': Switchover only sends read-only commands`);
+      expect((err as Error).message).toContain(
+        `refusing to send '${cmd}': Switchover only sends read-only commands`,
+      );
     }
     // A round trip after the refusals proves the server has read everything the client wrote.
     await client.execute('query-status');
@@ -275,11 +315,17 @@ describe('QmpClient', () => {
     const seen = record(client);
     await client.connect(server.path);
     const conn = server.connections[0]!;
-    conn.send('{"timestamp": {"seconds": 1795702027, "microseconds": 942749}, "event": "MIGRATION", "data": {"status": "active"}}\r\n');
+    conn.send(
+      '{"timestamp": {"seconds": 1795702027, "microseconds": 942749}, "event": "MIGRATION", "data": {"status": "active"}}\r\n',
+    );
     conn.send('{"timestamp": {"seconds": 1795702027, "microseconds": 958266}, "event": "RESUME"}\r\n');
     await client.execute('query-status');
     expect(seen.events).toEqual([
-      { timestamp: { seconds: 1795702027, microseconds: 942749 }, event: 'MIGRATION', data: { status: 'active' } },
+      {
+        timestamp: { seconds: 1795702027, microseconds: 942749 },
+        event: 'MIGRATION',
+        data: { status: 'active' },
+      },
       { timestamp: { seconds: 1795702027, microseconds: 958266 }, event: 'RESUME' },
     ]);
     conn.destroy();

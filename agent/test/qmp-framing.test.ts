@@ -9,7 +9,11 @@ describe('LineFramer', () => {
     const a = f.push(Buffer.from('{"a":1}\r\n{"b":'));
     const b = f.push(Buffer.from('2}\n\r\n{"c":3}'));
     const c = f.push(Buffer.from('\r\n'));
-    expect([...a.messages, ...b.messages, ...c.messages].map((m) => m.message)).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
+    expect([...a.messages, ...b.messages, ...c.messages].map((m) => m.message)).toEqual([
+      { a: 1 },
+      { b: 2 },
+      { c: 3 },
+    ]);
     expect(c.messages[0]!.raw).toBe('{"c":3}');
   });
 
@@ -48,10 +52,28 @@ describe('LineFramer', () => {
 
 describe('allowlist', () => {
   it('allows only qmp_capabilities, query-*, qom-list and qom-get', () => {
-    for (const ok of ['qmp_capabilities', 'query-status', 'query-migrate-capabilities', 'qom-list', 'qom-get']) {
+    for (const ok of [
+      'qmp_capabilities',
+      'query-status',
+      'query-migrate-capabilities',
+      'qom-list',
+      'qom-get',
+    ]) {
       expect(isReadOnlyCommand(ok)).toBe(true);
     }
-    for (const no of ['migrate', 'cont', 'quit', 'stop', 'human-monitor-command', 'qom-set', 'query', 'query-', 'xquery-status', 'migrate-set-capabilities', 'device_del']) {
+    for (const no of [
+      'migrate',
+      'cont',
+      'quit',
+      'stop',
+      'human-monitor-command',
+      'qom-set',
+      'query',
+      'query-',
+      'xquery-status',
+      'migrate-set-capabilities',
+      'device_del',
+    ]) {
       expect(isReadOnlyCommand(no)).toBe(false);
     }
   });

@@ -54,7 +54,7 @@ const vfioVm: FakeHandler = (cmd, conn) => {
       conn.reply(cmd.id, { UUID: '00000000-0000-0000-0000-000000000000' });
       return true;
     case 'query-version':
-      conn.error(cmd.id, 'CommandNotFound', "The command query-version has not been found");
+      conn.error(cmd.id, 'CommandNotFound', 'The command query-version has not been found');
       return true;
     case 'query-migrate-capabilities':
       conn.reply(cmd.id, [{ capability: 'events', state: true }]);
@@ -68,7 +68,8 @@ const vfioVm: FakeHandler = (cmd, conn) => {
       ]);
       return true;
     case 'qom-get':
-      if (args.path === '/machine/peripheral/hostdev0' && args.property === 'host') conn.reply(cmd.id, '0000:3b:00.1');
+      if (args.path === '/machine/peripheral/hostdev0' && args.property === 'host')
+        conn.reply(cmd.id, '0000:3b:00.1');
       else if (args.property === 'host') conn.reply(cmd.id, '');
       else conn.reply(cmd.id, '/sys/bus/pci/devices/0000:af:00.2');
       return true;
@@ -106,8 +107,15 @@ describe('QmpSource with a fake QMP server', () => {
     await startSource();
     await until('RESUME record', () => records.find((r) => r.kind === 'qmp-event'));
     expect(devicesReplies()[0]!.result).toEqual({ hostdev0: '0000:3b:00.1', hostdev1: '0000:af:00.2' });
-    expect(records.map((r) => (r.kind === 'qmp-event' ? r.event.event : r.command))).toEqual([
-      'query-name', 'query-uuid', 'query-status', 'query-migrate-capabilities', 'vfio-devices', 'RESUME',
+    expect(
+      records.map((r) => (r.kind === 'qmp-event' ? r.event.event : (r as QmpReplyRecord).command)),
+    ).toEqual([
+      'query-name',
+      'query-uuid',
+      'query-status',
+      'query-migrate-capabilities',
+      'vfio-devices',
+      'RESUME',
     ]);
     for (const r of records) expect(r.vm).toEqual({ name: 'fake-vm' }); // no -name, null UUID
     expect((records.at(-1) as QmpEventRecord).event.timestamp).toBeDefined();
@@ -139,7 +147,9 @@ describe('QmpSource with a fake QMP server', () => {
     expect(statuses.every((s) => s.input === 'qmp' && s.instance === instance)).toBe(true);
     expect(errors.filter((e) => e.stage !== 'qmp-identify')).toEqual([]);
 
-    const sent = [...first.connections, ...second.connections].flatMap((c) => c.commands.map((x) => String(x.execute)));
+    const sent = [...first.connections, ...second.connections].flatMap((c) =>
+      c.commands.map((x) => String(x.execute)),
+    );
     expect(sent.every(isReadOnlyCommand)).toBe(true);
   });
 
@@ -177,8 +187,8 @@ describe('QMP socket globs', () => {
     );
     expect(() => parseGlobs([])).toThrow(/no QMP socket globs/);
     const callbacks = { record: () => undefined, status: () => undefined, error: () => undefined };
-    expect(() => new QmpSource({ host: 'h', globs: ['/x/*.qmp'], callbacks, pollMs: 0, callTimeoutMs: -1 })).toThrow(
-      /pollMs must be > 0 .*callTimeoutMs must be > 0/,
-    );
+    expect(
+      () => new QmpSource({ host: 'h', globs: ['/x/*.qmp'], callbacks, pollMs: 0, callTimeoutMs: -1 }),
+    ).toThrow(/pollMs must be > 0 .*callTimeoutMs must be > 0/);
   });
 });

@@ -58,18 +58,32 @@ async function until<T>(what: string, f: () => T | undefined, timeoutMs = 15_000
   for (;;) {
     const v = f();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; records: ${JSON.stringify(records).slice(0, 2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; records: ${JSON.stringify(records).slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 const replies = (socket: string, command: string): QmpReplyRecord[] =>
-  records.filter((r): r is QmpReplyRecord => r.kind === 'qmp-reply' && r.origin.file === socket && r.command === command);
+  records.filter(
+    (r): r is QmpReplyRecord => r.kind === 'qmp-reply' && r.origin.file === socket && r.command === command,
+  );
 const events = (socket: string, name: string): QmpEventRecord[] =>
-  records.filter((r): r is QmpEventRecord => r.kind === 'qmp-event' && r.origin.file === socket && r.event.event === name);
+  records.filter(
+    (r): r is QmpEventRecord => r.kind === 'qmp-event' && r.origin.file === socket && r.event.event === name,
+  );
 
-async function vm(name: string, extra: { incomingPort?: number; extraArgs?: string[] } = {}): Promise<{ q: QemuHandle; orch: OrchestratorQmp; agentSocket: string }> {
-  const q = await startQemu({ dir, name, qmpSockets: [`${name}.orch`, `${name}.qmp`], extraArgs: ['-S'], ...extra });
+async function vm(
+  name: string,
+  extra: { incomingPort?: number; extraArgs?: string[] } = {},
+): Promise<{ q: QemuHandle; orch: OrchestratorQmp; agentSocket: string }> {
+  const q = await startQemu({
+    dir,
+    name,
+    qmpSockets: [`${name}.orch`, `${name}.qmp`],
+    extraArgs: ['-S'],
+    ...extra,
+  });
   qemus.push(q);
   const orch = await OrchestratorQmp.connect(q.sockets[0]!);
   orchestrators.push(orch);
@@ -84,15 +98,27 @@ describe('QmpSource against real QEMU 7.2', () => {
 
     const expectedVm = { name: 'vm-alpha', uuid: q.uuid };
     for (const r of records) {
-      expect(r).toMatchObject({ host: 'hv-test-1', vm: expectedVm, origin: { kind: 'qmp', file: agentSocket } });
+      expect(r).toMatchObject({
+        host: 'hv-test-1',
+        vm: expectedVm,
+        origin: { kind: 'qmp', file: agentSocket },
+      });
     }
     expect(records.map((r) => (r as QmpReplyRecord).command)).toEqual([
-      'query-name', 'query-uuid', 'query-version', 'query-status', 'query-migrate-capabilities', 'vfio-devices',
+      'query-name',
+      'query-uuid',
+      'query-version',
+      'query-status',
+      'query-migrate-capabilities',
+      'vfio-devices',
     ]);
     expect(replies(agentSocket, 'query-name')[0]!.result).toEqual({ name: 'vm-alpha' });
     expect(replies(agentSocket, 'query-uuid')[0]!.result).toEqual({ UUID: q.uuid });
     expect(replies(agentSocket, 'query-version')[0]!.result).toMatchObject({ qemu: { major: 7, minor: 2 } });
-    expect(replies(agentSocket, 'query-status')[0]!.result).toMatchObject({ status: 'prelaunch', running: false });
+    expect(replies(agentSocket, 'query-status')[0]!.result).toMatchObject({
+      status: 'prelaunch',
+      running: false,
+    });
     const caps = replies(agentSocket, 'query-migrate-capabilities')[0]!.result as { capability: string }[];
     expect(caps.map((c) => c.capability)).toContain('events');
     expect(replies(agentSocket, 'vfio-devices')[0]!.result).toEqual({});
@@ -126,7 +152,9 @@ describe('QmpSource against real QEMU 7.2', () => {
     const firstReply = replies(agentSocket, 'query-name')[0]!;
     const attachMs = recordTimes.get(firstReply)! - created;
     const identifyMs = recordTimes.get(identified)! - created;
-    console.log(`[qmp-source] new socket: first reply ${attachMs.toFixed(0)} ms, identified ${identifyMs.toFixed(0)} ms after creation`);
+    console.log(
+      `[qmp-source] new socket: first reply ${attachMs.toFixed(0)} ms, identified ${identifyMs.toFixed(0)} ms after creation`,
+    );
     expect(identifyMs).toBeLessThan(2000);
     expect(firstReply.vm).toEqual({ name: 'vm-late', uuid: q.uuid });
     expect(errors).toEqual([]);
@@ -138,20 +166,33 @@ describe('QmpSource against real QEMU 7.2', () => {
     const src = await vm('vm-mig-src');
     // The source needs a name the destination shares in real life; here separate names keep sockets apart.
     await newSource().start();
-    await until('both identified', () => replies(src.agentSocket, 'vfio-devices')[0] && replies(dst.agentSocket, 'vfio-devices')[0]);
+    await until(
+      'both identified',
+      () => replies(src.agentSocket, 'vfio-devices')[0] && replies(dst.agentSocket, 'vfio-devices')[0],
+    );
     for (const o of [src.orch, dst.orch]) await o.setCapabilities({ events: true, 'return-path': true });
     await src.orch.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
     await src.orch.waitForEvent((e) => e.event === 'MIGRATION' && e.data?.status === 'completed');
 
     const done = await until('src query-migrate after completed', () =>
-      replies(src.agentSocket, 'query-migrate').find((r) => (r.result as { status?: string }).status === 'completed'),
+      replies(src.agentSocket, 'query-migrate').find(
+        (r) => (r.result as { status?: string }).status === 'completed',
+      ),
     );
-    expect(done.result).toMatchObject({ status: 'completed', downtime: expect.any(Number), 'total-time': expect.any(Number) });
+    expect(done.result).toMatchObject({
+      status: 'completed',
+      downtime: expect.any(Number),
+      'total-time': expect.any(Number),
+    });
     const srcStatuses = events(src.agentSocket, 'MIGRATION').map((e) => e.event.data?.status);
     expect(srcStatuses).toEqual(['setup', 'active', 'completed']);
     // The reply follows the event that triggered it.
-    expect(records.indexOf(done)).toBeGreaterThan(records.indexOf(events(src.agentSocket, 'MIGRATION').at(-1)!));
-    await until('dst completed', () => events(dst.agentSocket, 'MIGRATION').find((e) => e.event.data?.status === 'completed'));
+    expect(records.indexOf(done)).toBeGreaterThan(
+      records.indexOf(events(src.agentSocket, 'MIGRATION').at(-1)!),
+    );
+    await until('dst completed', () =>
+      events(dst.agentSocket, 'MIGRATION').find((e) => e.event.data?.status === 'completed'),
+    );
     await until('dst query-migrate', () => replies(dst.agentSocket, 'query-migrate')[0]);
     expect(errors).toEqual([]);
   });
@@ -161,11 +202,16 @@ describe('QmpSource against real QEMU 7.2', () => {
     const dst = await vm('vm-poll-dst', { incomingPort: port });
     const src = await vm('vm-poll-src');
     await newSource({ pollMs: 100 }).start();
-    await until('identified', () => replies(src.agentSocket, 'vfio-devices')[0] && replies(dst.agentSocket, 'vfio-devices')[0]);
+    await until(
+      'identified',
+      () => replies(src.agentSocket, 'vfio-devices')[0] && replies(dst.agentSocket, 'vfio-devices')[0],
+    );
     expect(replies(src.agentSocket, 'query-migrate')).toEqual([]); // idle VM: nothing to report
     await src.orch.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
     const done = await until('polled completion', () =>
-      replies(src.agentSocket, 'query-migrate').find((r) => (r.result as { status?: string }).status === 'completed'),
+      replies(src.agentSocket, 'query-migrate').find(
+        (r) => (r.result as { status?: string }).status === 'completed',
+      ),
     );
     expect(done.result).toMatchObject({ downtime: expect.any(Number), 'total-time': expect.any(Number) });
     await new Promise((r) => setTimeout(r, 400)); // several more polls: the unchanged status is not re-emitted
@@ -173,8 +219,30 @@ describe('QmpSource against real QEMU 7.2', () => {
     expect(seq.at(-1)).toBe('completed');
     expect(seq.filter((s) => s === 'completed')).toHaveLength(1);
     expect(events(src.agentSocket, 'MIGRATION')).toEqual([]); // capability stays off: never switched on
-    const caps = (await src.orch.execute('query-migrate-capabilities')) as { capability: string; state: boolean }[];
+    const caps = (await src.orch.execute('query-migrate-capabilities')) as {
+      capability: string;
+      state: boolean;
+    }[];
     expect(caps.find((c) => c.capability === 'events')!.state).toBe(false);
     expect(errors).toEqual([]);
+  });
+  it('reports a stale socket left by a killed QEMU once, and re-attaches when a new QEMU takes the name', async () => {
+    const first = await vm('vm-crash');
+    await newSource().start();
+    await until('identified', () => replies(first.agentSocket, 'vfio-devices')[0]);
+    first.q.process.kill('SIGKILL');
+    await first.q.exited;
+    // SIGKILL leaves the socket file behind: connects are refused until someone removes it.
+    await until('one connect error', () => errors.find((e) => e.stage === 'qmp-connect'));
+    expect(errors.map((e) => [e.stage, e.type])).toEqual([['qmp-connect', 'ECONNREFUSED']]);
+    expect(statuses.map((s) => s.up)).toEqual([true, false]);
+    await fs.rm(first.agentSocket);
+    await fs.rm(first.q.sockets[0]!);
+    const second = await vm('vm-crash');
+    await until('re-attached', () =>
+      replies(second.agentSocket, 'vfio-devices').find((r) => r.vm?.uuid === second.q.uuid),
+    );
+    expect(statuses.map((s) => s.up)).toEqual([true, false, true]);
+    expect(errors).toHaveLength(1);
   });
 });

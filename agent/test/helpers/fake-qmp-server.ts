@@ -34,7 +34,10 @@ export interface FakeQmpServer {
   handler: FakeHandler | undefined;
   nextConnection(): Promise<FakeQmpConnection>;
   /** Resolves with the first received command matching `pred` (already received or future). */
-  waitForCommand(pred: (cmd: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForCommand(
+    pred: (cmd: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -51,7 +54,10 @@ export async function startFakeQmpServer(opts: FakeQmpServerOptions): Promise<Fa
   const connections: FakeQmpConnection[] = [];
   const sockets = new Set<net.Socket>();
   const connWaiters: ((c: FakeQmpConnection) => void)[] = [];
-  const cmdWaiters: { pred: (c: Record<string, unknown>) => boolean; resolve: (c: Record<string, unknown>) => void }[] = [];
+  const cmdWaiters: {
+    pred: (c: Record<string, unknown>) => boolean;
+    resolve: (c: Record<string, unknown>) => void;
+  }[] = [];
 
   const server: FakeQmpServer = {
     path: sockPath,
@@ -65,7 +71,10 @@ export async function startFakeQmpServer(opts: FakeQmpServerOptions): Promise<Fa
       const seen = connections.flatMap((c) => c.commands).find(pred);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('fake QMP server: command not received in time')), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error('fake QMP server: command not received in time')),
+          timeoutMs,
+        );
         cmdWaiters.push({ pred, resolve: (c) => (clearTimeout(timer), resolve(c)) });
       });
     },
@@ -89,7 +98,11 @@ export async function startFakeQmpServer(opts: FakeQmpServerOptions): Promise<Fa
       error: (id, cls, desc) => write({ id, error: { class: cls, desc } }),
       event: (name, data) => {
         const now = Date.now();
-        write({ timestamp: { seconds: Math.floor(now / 1000), microseconds: (now % 1000) * 1000 }, event: name, ...(data ? { data } : {}) });
+        write({
+          timestamp: { seconds: Math.floor(now / 1000), microseconds: (now % 1000) * 1000 },
+          event: name,
+          ...(data ? { data } : {}),
+        });
       },
       destroy: () => socket.destroy(),
       closed: new Promise((resolve) => socket.once('close', () => resolve())),

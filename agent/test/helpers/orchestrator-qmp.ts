@@ -42,7 +42,9 @@ export class OrchestratorQmp {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.socket.write(`${JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}), id })}\n`);
+      this.socket.write(
+        `${JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}), id })}\n`,
+      );
     });
   }
 
@@ -53,12 +55,18 @@ export class OrchestratorQmp {
     });
   }
 
-  async waitForEvent(pred: (e: OrchestratorEvent) => boolean, timeoutMs = 15_000): Promise<OrchestratorEvent> {
+  async waitForEvent(
+    pred: (e: OrchestratorEvent) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<OrchestratorEvent> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.events.find(pred);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`orchestrator: event not seen; got ${JSON.stringify(this.events.map((e) => e.event))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `orchestrator: event not seen; got ${JSON.stringify(this.events.map((e) => e.event))}`,
+        );
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 100);
         this.eventWaiters.push(() => (clearTimeout(t), resolve()));

@@ -20,7 +20,9 @@ export class Backoff {
     this.maxMs = opts.maxMs ?? 5000;
     this.random = opts.random ?? Math.random;
     if (!(this.baseMs > 0) || !(this.maxMs >= this.baseMs)) {
-      throw new RangeError(`backoff needs 0 < baseMs <= maxMs, got baseMs=${this.baseMs} maxMs=${this.maxMs}`);
+      throw new RangeError(
+        `backoff needs 0 < baseMs <= maxMs, got baseMs=${this.baseMs} maxMs=${this.maxMs}`,
+      );
     }
   }
 

@@ -1,15 +1,9 @@
 import type { Duplex } from 'node:stream';
 import { assertReadOnly } from './allowlist.js';
-import {
-  QmpCommandError,
-  QmpConnectError,
-  QmpDisconnectedError,
-  QmpProtocolError,
-  QmpStateError,
-  QmpTimeoutError,
-} from './errors.js';
+import { QmpConnectError, QmpDisconnectedError, QmpProtocolError, QmpStateError } from './errors.js';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer, type FramingIssue } from './framing.js';
 import { emit, subscribe, type Listener } from './listeners.js';
+import { PendingCalls } from './pending.js';
 import { connectUnixSocket, withTimeout, type ConnectSocket } from './socket.js';
 
 export type { ConnectSocket } from './socket.js';
@@ -33,7 +27,10 @@ export interface QmpGreeting {
 }
 
 /** Things the client met and skipped; the connection goes on. */
-export type ClientIssue = FramingIssue | { kind: 'unknown-id'; id: unknown } | { kind: 'unexpected'; line: string };
+export type ClientIssue =
+  | FramingIssue
+  | { kind: 'unknown-id'; id: unknown }
+  | { kind: 'unexpected'; line: string };
 
 export interface QmpClientOptions {
   /** Opens the stream; defaults to a unix socket connection. Tests pass fakes. */
@@ -45,22 +42,17 @@ export interface QmpClientOptions {
   defaultTimeoutMs?: number;
 }
 
-interface Pending {
-  command: string;
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-  timer?: NodeJS.Timeout;
-}
-
 export class QmpClient {
   private runstate: Runstate = 'idle';
   private socket: Duplex | undefined;
   private framer: LineFramer;
-  private readonly pending = new Map<string, Pending>();
-  private nextId = 1;
-  private greetingWaiter: { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void } | undefined;
+  private readonly pending = new PendingCalls();
+  private greetingWaiter:
+    | { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }
+    | undefined;
   private closing: Promise<void> | undefined;
-  private abortRequested = false;
+  /** Bumped by a disconnect() that lands before the socket exists, so that connect() gives up. */
+  private generation = 0;
   private readonly listeners = {
     state: new Set<Listener<Runstate>>(),
     event: new Set<Listener<QmpEvent>>(),
@@ -96,12 +88,12 @@ export class QmpClient {
   async connect(path: string): Promise<void> {
     this.guard('connect', ['idle']);
     this.setState('connecting');
-    this.abortRequested = false;
+    const generation = ++this.generation;
     this.framer = new LineFramer(this.opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
     const timeoutMs = this.opts.connectTimeoutMs ?? 5000;
     try {
       const socket = await (this.opts.connectSocket ?? connectUnixSocket)(path);
-      if (this.abortRequested) {
+      if (generation !== this.generation) {
         socket.destroy();
         throw new QmpDisconnectedError('disconnect() called during connect');
       }
@@ -111,7 +103,9 @@ export class QmpClient {
       socket.on('close', () => void this.teardown(new QmpDisconnectedError(`QMP socket ${path} closed`)));
       if (socket.destroyed) throw new QmpDisconnectedError(`QMP socket ${path} closed`);
       const greeting = await withTimeout(
-        new Promise<Record<string, unknown>>((resolve, reject) => (this.greetingWaiter = { resolve, reject })),
+        new Promise<Record<string, unknown>>(
+          (resolve, reject) => (this.greetingWaiter = { resolve, reject }),
+        ),
         timeoutMs,
         () => new QmpProtocolError(`no QMP greeting within ${timeoutMs} ms`),
       );
@@ -125,7 +119,11 @@ export class QmpClient {
   }
 
   /** Runs a read-only command and resolves with its `return` value. */
-  async execute(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<unknown> {
+  async execute(
+    command: string,
+    args?: Record<string, unknown>,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<unknown> {
     assertReadOnly(command); // before any state check: a forbidden command is never written, in any state
     this.guard('execute', ['running']);
     return this.send(command, args, opts.timeoutMs ?? this.opts.defaultTimeoutMs);
@@ -134,32 +132,34 @@ export class QmpClient {
   /** Closes the connection from any state; resolves once the client is idle. */
   async disconnect(): Promise<void> {
     if (this.runstate === 'idle') return;
-    if (this.runstate === 'connecting' && !this.socket) this.abortRequested = true;
+    if (this.runstate === 'connecting' && !this.socket) this.generation++;
     await this.teardown(new QmpDisconnectedError('disconnect() called'), true);
   }
 
-  private send(command: string, args: Record<string, unknown> | undefined, timeoutMs: number | undefined): Promise<unknown> {
+  private send(
+    command: string,
+    args: Record<string, unknown> | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<unknown> {
     assertReadOnly(command);
     const socket = this.socket;
-    if (!socket || socket.destroyed) return Promise.reject(new QmpDisconnectedError(`'${command}': not connected`));
-    const id = `sw-${this.nextId++}`;
-    return new Promise((resolve, reject) => {
-      const p: Pending = { command, resolve, reject };
-      if (timeoutMs !== undefined) {
-        p.timer = setTimeout(() => {
-          // A late reply then counts as an unknown id: that is the intended, visible outcome.
-          this.pending.delete(id);
-          reject(new QmpTimeoutError(command, timeoutMs));
-        }, timeoutMs);
-      }
-      this.pending.set(id, p);
-      socket.write(`${JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id })}\n`);
-    });
+    if (!socket || socket.destroyed)
+      return Promise.reject(new QmpDisconnectedError(`'${command}': not connected`));
+    const { id, result } = this.pending.add(command, timeoutMs);
+    socket.write(
+      `${JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id })}\n`,
+    );
+    return result;
   }
 
   private onData(chunk: Buffer): void {
     const { messages, issues } = this.framer.push(chunk);
-    for (const issue of issues) this.issue(issue);
+    for (const issue of issues) {
+      this.issue(issue);
+      // Whatever comes first must be the greeting: garbage there is a bad greeting, not a skip.
+      this.greetingWaiter?.reject(new QmpProtocolError(`bad greeting: ${JSON.stringify(issue)}`));
+      this.greetingWaiter = undefined;
+    }
     for (const { message, raw } of messages) this.route(message, raw);
   }
 
@@ -178,19 +178,7 @@ export class QmpClient {
       this.issue({ kind: 'unexpected', line: raw.slice(0, 200) });
       return;
     }
-    const p = typeof msg.id === 'string' ? this.pending.get(msg.id) : undefined;
-    if (!p) {
-      this.issue({ kind: 'unknown-id', id: msg.id });
-      return;
-    }
-    this.pending.delete(msg.id as string);
-    clearTimeout(p.timer);
-    if ('error' in msg) {
-      const e = (msg.error ?? {}) as { class?: unknown; desc?: unknown };
-      p.reject(new QmpCommandError(p.command, String(e.class ?? 'GenericError'), String(e.desc ?? '')));
-    } else {
-      p.resolve(msg.return);
-    }
+    if (!this.pending.settle(msg)) this.issue({ kind: 'unknown-id', id: msg.id });
   }
 
   /** Idempotent: concurrent callers share one teardown. */
@@ -200,14 +188,13 @@ export class QmpClient {
     const wasRunning = this.runstate === 'running';
     this.setState('disconnecting');
     this.closing = (async () => {
-      const disconnected = reason instanceof QmpDisconnectedError ? reason : new QmpDisconnectedError(reason.message, { cause: reason });
+      const disconnected =
+        reason instanceof QmpDisconnectedError
+          ? reason
+          : new QmpDisconnectedError(reason.message, { cause: reason });
       this.greetingWaiter?.reject(disconnected);
       this.greetingWaiter = undefined;
-      for (const p of this.pending.values()) {
-        clearTimeout(p.timer);
-        p.reject(new QmpDisconnectedError(`'${p.command}' aborted: ${disconnected.message}`, { cause: reason }));
-      }
-      this.pending.clear();
+      this.pending.rejectAll(disconnected);
       const socket = this.socket;
       this.socket = undefined;
       if (socket && !socket.closed) {
@@ -243,8 +230,16 @@ export class QmpClient {
 
 function parseGreeting(msg: Record<string, unknown>): QmpGreeting {
   const qmp = msg.QMP as { version?: unknown; capabilities?: unknown } | undefined;
-  if (!qmp || typeof qmp !== 'object' || typeof qmp.version !== 'object' || !Array.isArray(qmp.capabilities)) {
-    throw new QmpProtocolError(`bad greeting (expected {"QMP":{"version":…,"capabilities":[…]}}): ${JSON.stringify(msg).slice(0, 200)}`);
+  if (
+    !qmp ||
+    typeof qmp !== 'object' ||
+    typeof qmp.version !== 'object' ||
+    qmp.version === null ||
+    !Array.isArray(qmp.capabilities)
+  ) {
+    throw new QmpProtocolError(
+      `bad greeting (expected {"QMP":{"version":…,"capabilities":[…]}}): ${JSON.stringify(msg).slice(0, 200)}`,
+    );
   }
   return { version: qmp.version, capabilities: qmp.capabilities };
 }

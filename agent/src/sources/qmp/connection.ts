@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { VmRef } from '@switchover/model';
+import { INPUTS, type VmRef } from '@switchover/model';
 import type { RawRecord, SourceCallbacks } from '../types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { QmpClient, type ClientIssue, type ConnectSocket, type QmpEvent } from './client.js';
@@ -63,14 +63,20 @@ export class QmpConnection {
   private async attempt(): Promise<void> {
     if (this.closed) return;
     const { socketPath, logger } = this.deps;
-    const client = new QmpClient({ connectSocket: this.deps.connectSocket, defaultTimeoutMs: this.deps.callTimeoutMs });
+    const client = new QmpClient({
+      connectSocket: this.deps.connectSocket,
+      defaultTimeoutMs: this.deps.callTimeoutMs,
+    });
     this.client = client;
     this.vm = undefined;
     this.pending = [];
     client.onEvent((ev) => this.onEvent(ev));
     client.onIssue((issue) => this.onIssue(issue));
     client.onDisconnect((reason) => {
-      logger.info('QMP connection closed; normal when QEMU quits (e.g. after migrating out)', { socket: socketPath, reason: reason.message });
+      logger.info('QMP connection closed; normal when QEMU quits (e.g. after migrating out)', {
+        socket: socketPath,
+        reason: reason.message,
+      });
       this.poller?.stop();
       this.setUp(false);
       void this.scheduleRetry();
@@ -84,7 +90,11 @@ export class QmpConnection {
         this.deps.callbacks.error(QMP_STAGES.connect, errorType(err), err);
         this.setUp(false);
       } else {
-        logger.debug('QMP connect failed', { socket: socketPath, attempt: this.failures, error: (err as Error).message });
+        logger.debug('QMP connect failed', {
+          socket: socketPath,
+          attempt: this.failures,
+          error: (err as Error).message,
+        });
       }
       await this.scheduleRetry();
       return;
@@ -94,7 +104,9 @@ export class QmpConnection {
     this.backoff.reset();
     this.setUp(true);
     logger.info('QMP connected', { socket: socketPath });
-    const id = await identify(client, socketPath, (type, err) => this.deps.callbacks.error(QMP_STAGES.identify, type, err));
+    const id = await identify(client, socketPath, (type, err) =>
+      this.deps.callbacks.error(QMP_STAGES.identify, type, err),
+    );
     // Closed, or dropped and already retrying with a new client: this attempt's results are stale.
     if (this.closed || this.client !== client) return;
     this.vm = id.vm;
@@ -121,7 +133,9 @@ export class QmpConnection {
     );
     if (this.closed) return;
     if (!exists) {
-      this.deps.logger.info('QMP socket is gone; waiting for it to reappear', { socket: this.deps.socketPath });
+      this.deps.logger.info('QMP socket is gone; waiting for it to reappear', {
+        socket: this.deps.socketPath,
+      });
       this.setUp(false);
       this.deps.onGone(this.deps.socketPath);
       return;
@@ -158,7 +172,8 @@ export class QmpConnection {
 
   private reportQueryMigrateError(err: unknown): void {
     // The source QEMU is often told to quit right after `completed`: losing this reply is normal.
-    if (err instanceof QmpDisconnectedError) this.deps.logger.debug('query-migrate lost to disconnect', { socket: this.deps.socketPath });
+    if (err instanceof QmpDisconnectedError)
+      this.deps.logger.debug('query-migrate lost to disconnect', { socket: this.deps.socketPath });
     else this.deps.callbacks.error(QMP_STAGES.queryMigrate, errorType(err), err);
   }
 
@@ -171,8 +186,18 @@ export class QmpConnection {
     this.emit({ kind: 'qmp-reply', command, result, ...this.base(arrival) });
   }
 
-  private base(arrival: number): { host: string; vm: VmRef | undefined; arrival: number; origin: RawRecord['origin'] } {
-    return { host: this.deps.host, vm: this.vm, arrival, origin: { kind: 'qmp', file: this.deps.socketPath } };
+  private base(arrival: number): {
+    host: string;
+    vm: VmRef | undefined;
+    arrival: number;
+    origin: RawRecord['origin'];
+  } {
+    return {
+      host: this.deps.host,
+      vm: this.vm,
+      arrival,
+      origin: { kind: 'qmp', file: this.deps.socketPath },
+    };
   }
 
   private emit(r: RawRecord): void {
@@ -184,6 +209,6 @@ export class QmpConnection {
   private setUp(up: boolean): void {
     if (this.up === up) return;
     this.up = up;
-    this.deps.callbacks.status({ input: 'qmp', instance: this.deps.socketPath, up });
+    this.deps.callbacks.status({ input: INPUTS.qmp, instance: this.deps.socketPath, up });
   }
 }

@@ -34,7 +34,10 @@ export function parseGlobs(globs: readonly string[]): GlobSpec[] {
 }
 
 export function globToRegExp(segment: string): RegExp {
-  const body = segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = segment
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 
@@ -70,11 +73,13 @@ export class SocketDiscovery {
     this.tick();
   }
 
-  stop(): void {
+  /** Closes the watchers and the timer, and waits for a scan in flight (it reports nothing now). */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.opts.clock.clearTimeout(this.timer);
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
+    await this.scanning;
   }
 
   /** Drop a path from the known set so the next scan reports it again if it is still there. */
@@ -129,7 +134,8 @@ export class SocketDiscovery {
       try {
         entries = await fs.promises.readdir(dir, { withFileTypes: true });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.onError((err as NodeJS.ErrnoException).code ?? 'readdir', err);
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+          this.opts.onError((err as NodeJS.ErrnoException).code ?? 'readdir', err);
         continue;
       }
       for (const e of entries) {

@@ -54,7 +54,9 @@ export class QmpStateError extends QmpError {
     readonly needed: readonly string[],
     readonly actual: string,
   ) {
-    super(`${method}() needs the client to be ${needed.map((s) => `'${s}'`).join(' or ')}, but it is '${actual}'`);
+    super(
+      `${method}() needs the client to be ${needed.map((s) => `'${s}'`).join(' or ')}, but it is '${actual}'`,
+    );
   }
 }
 
@@ -64,7 +66,9 @@ export class QmpConnectError extends QmpError {
     readonly path: string,
     cause: unknown,
   ) {
-    super(`cannot connect to QMP socket ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`cannot connect to QMP socket ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
   }
 }
 

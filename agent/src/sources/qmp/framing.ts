@@ -45,7 +45,11 @@ export class LineFramer {
       if (this.discarding) {
         if (nl !== -1) this.discarding = false;
       } else if (this.partsBytes + (end - start) > this.maxLineBytes) {
-        issues.push({ kind: 'oversize', bytesSoFar: this.partsBytes + (end - start), maxLineBytes: this.maxLineBytes });
+        issues.push({
+          kind: 'oversize',
+          bytesSoFar: this.partsBytes + (end - start),
+          maxLineBytes: this.maxLineBytes,
+        });
         this.parts = [];
         this.partsBytes = 0;
         this.discarding = nl === -1;
@@ -53,7 +57,10 @@ export class LineFramer {
         this.parts.push(chunk.subarray(start, end));
         this.partsBytes += end - start;
       } else {
-        const line = this.parts.length === 0 ? chunk.subarray(start, end) : Buffer.concat([...this.parts, chunk.subarray(start, end)]);
+        const line =
+          this.parts.length === 0
+            ? chunk.subarray(start, end)
+            : Buffer.concat([...this.parts, chunk.subarray(start, end)]);
         this.parts = [];
         this.partsBytes = 0;
         parseLine(line, messages, issues);

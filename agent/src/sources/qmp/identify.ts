@@ -59,7 +59,9 @@ export async function identify(
   const name = field(replies, 'query-name', 'name');
   const uuid = field(replies, 'query-uuid', 'UUID');
   const caps = replies.find((r) => r.command === 'query-migrate-capabilities')?.result;
-  const events = Array.isArray(caps) ? caps.find((c) => (c as { capability?: unknown }).capability === 'events') : undefined;
+  const events = Array.isArray(caps)
+    ? caps.find((c) => (c as { capability?: unknown }).capability === 'events')
+    : undefined;
   return {
     vm: {
       name: name || path.basename(socketPath, path.extname(socketPath)),

@@ -65,7 +65,8 @@ export class QmpSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.discovery.stop();
+    // Each part in its own try: one failing close must not leave the others running.
+    await this.discovery.stop().catch(() => undefined);
     const all = [...this.connections.values()];
     this.connections.clear();
     await Promise.all(all.map((c) => c.close().catch(() => undefined)));

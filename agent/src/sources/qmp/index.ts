@@ -1,0 +1,27 @@
+export { QmpSource, type QmpSourceOptions } from './qmp-source.js';
+export {
+  QmpClient,
+  type ClientIssue,
+  type QmpClientOptions,
+  type QmpEvent,
+  type QmpGreeting,
+  type Runstate,
+} from './client.js';
+export { connectUnixSocket, type ConnectSocket } from './socket.js';
+export {
+  QmpCommandError,
+  QmpConnectError,
+  QmpDisconnectedError,
+  QmpError,
+  QmpForbiddenCommandError,
+  QmpProtocolError,
+  QmpStateError,
+  QmpTimeoutError,
+  errorType,
+} from './errors.js';
+export { isReadOnlyCommand, assertReadOnly } from './allowlist.js';
+export { Backoff, type BackoffOptions } from './backoff.js';
+export { parseGlobs, globToRegExp } from './discovery.js';
+export { IDENTITY_COMMANDS, VFIO_DEVICES_COMMAND } from './identify.js';
+export { QMP_STAGES, systemClock, silentQmpLogger, type Clock, type QmpLogger } from './deps.js';
+export { DEFAULT_MAX_LINE_BYTES } from './framing.js';
