@@ -1,6 +1,3 @@
-import { agentCommand, AGENT_HELP } from './agent-command.js';
-import { demoCommand, DEMO_HELP } from './demo-command.js';
-import { reviewCommand, REVIEW_HELP } from './review-command.js';
 import { EXIT, UsageError, type Io } from './usage.js';
 import { VERSION } from './version.js';
 
@@ -21,10 +18,25 @@ Options:
 Docs: README.md, deploy/README.md, deploy/switchover.example.yaml
 `;
 
-const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number>; help: string }> = {
-  agent: { run: agentCommand, help: AGENT_HELP },
-  review: { run: reviewCommand, help: REVIEW_HELP },
-  demo: { run: demoCommand, help: DEMO_HELP },
+interface Command {
+  run: (argv: string[], io: Io) => Promise<number>;
+  help: string;
+}
+
+// Loaded on demand: `review` never pays for the daemon's OpenTelemetry and prom-client imports.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  agent: async () => {
+    const m = await import('./agent-command.js');
+    return { run: m.agentCommand, help: m.AGENT_HELP };
+  },
+  review: async () => {
+    const m = await import('./review-command.js');
+    return { run: m.reviewCommand, help: m.REVIEW_HELP };
+  },
+  demo: async () => {
+    const m = await import('./demo-command.js');
+    return { run: m.demoCommand, help: m.DEMO_HELP };
+  },
 };
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -37,8 +49,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.out(`switchover ${VERSION}\n`);
     return EXIT.ok;
   }
-  const cmd = COMMANDS[name];
-  if (!cmd) {
+  const load = COMMANDS[name];
+  if (!load) {
     io.err(`switchover: unknown command "${name}"\n\n${HELP}`);
     return EXIT.usage;
   }
@@ -46,6 +58,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.out(`switchover ${VERSION}\n`);
     return EXIT.ok;
   }
+  const cmd = await load();
   try {
     return await cmd.run(rest, io);
   } catch (err) {

@@ -15,8 +15,10 @@ function sideEvidence(s: Session | null): SideEvidence[] {
 
 /** Every evidence entry of both sides, in time order (untimed last). */
 export function timeline(m: Migration): SideEvidence[] {
+  // At equal times a failure goes last: an untimed line placed at RESUME was printed after it.
+  const late = (e: SideEvidence): number => (DECISIVE.has(e.kind) ? 1 : 0);
   return [...sideEvidence(m.source), ...sideEvidence(m.destination)].sort(
-    (a, b) => (a.time ?? Infinity) - (b.time ?? Infinity),
+    (a, b) => (a.time ?? Infinity) - (b.time ?? Infinity) || late(a) - late(b),
   );
 }
 

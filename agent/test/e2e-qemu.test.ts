@@ -1,0 +1,161 @@
+/**
+ * Real QEMU 7.2 migrations over loopback (TCG). The test is the orchestrator on one QMP monitor of each
+ * QEMU; each "host" has its own in-process agent on a second monitor, with its own state directory, and
+ * exports spans to an in-process OTLP receiver.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRICS, pairSessions, SPANS, type Migration } from '@switchover/model';
+import type { Agent } from '../src/daemon/agent.js';
+import { isMigrationStatus, Orchestrator } from '../src/demo/orchestrator.js';
+import { startQemu, type QemuProcess } from '../src/demo/qemu.js';
+import { sample, startTestAgent } from './helpers/agents.js';
+import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
+
+let root: string;
+let otlp: OtlpReceiver;
+let hvA: Agent;
+let hvB: Agent;
+const qemus: QemuProcess[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until<T>(what: string, ms: number, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const metrics = async (a: Agent): Promise<string> => a.registry.metrics();
+
+/** Start both QEMUs of one migration; the agents attach through their watched QMP directories. */
+async function pair(vm: string, opts: { dstRamMb?: number } = {}) {
+  const uuid = randomUUID();
+  const port = await freePort();
+  const sock = (host: string, who: string) => join(root, host, who === 'agent' ? 'qmp' : 'orch', `${vm}.qmp`);
+  const common = { name: vm, uuid, traces: ['migrate_set_state', 'source_return_path_thread_shut'] };
+  const dst = startQemu({ ...common, ramMb: opts.dstRamMb ?? 64, incomingPort: port, qmpSockets: [sock('hv-b', 'orch'), sock('hv-b', 'agent')], logFile: join(root, 'hv-b', `${vm}.log`) });
+  const src = startQemu({ ...common, qmpSockets: [sock('hv-a', 'orch'), sock('hv-a', 'agent')], logFile: join(root, 'hv-a', `${vm}.log`) });
+  qemus.push(dst, src);
+  const dstO = await Orchestrator.connect(sock('hv-b', 'orch'));
+  const srcO = await Orchestrator.connect(sock('hv-a', 'orch'));
+  const caps = { capabilities: [{ capability: 'events', state: true }, { capability: 'return-path', state: true }] };
+  await dstO.execute('migrate-set-capabilities', caps);
+  await srcO.execute('migrate-set-capabilities', caps);
+  // The agent identifies the VM with query-name etc. right after attaching: wait for both.
+  await until('both agents to identify the VM', 10_000, async () =>
+    (await metrics(hvA)).includes(`${sock('hv-a', 'agent')}"} 1`) && (await metrics(hvB)).includes(`${sock('hv-b', 'agent')}"} 1`),
+  );
+  await sleep(300);
+  return { dst, src, dstO, srcO, port, uuid };
+}
+
+function migrationOf(vm: string): Migration | undefined {
+  const sessions = [...hvA.recorder.sessions(), ...hvB.recorder.sessions()].filter((s) => s.vm === vm);
+  return pairSessions(sessions)[0];
+}
+
+const settled = (vm: string) => () => {
+  const m = migrationOf(vm);
+  return m && m.source?.closed && m.destination?.closed ? m : null;
+};
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'switchover-e2e-'));
+  otlp = await startOtlpReceiver();
+  for (const h of ['hv-a', 'hv-b']) for (const d of ['qmp', 'orch']) mkdirSync(join(root, h, d), { recursive: true });
+  hvA = await startTestAgent({ host: 'hv-a', dir: join(root, 'hv-a'), otlpUrl: otlp.url, windowSeconds: 1 });
+  hvB = await startTestAgent({ host: 'hv-b', dir: join(root, 'hv-b'), otlpUrl: otlp.url, windowSeconds: 1 });
+});
+
+afterAll(async () => {
+  await Promise.all(qemus.map((q) => q.kill()));
+  await hvA?.stop();
+  await hvB?.stop();
+  await otlp?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('real QEMU 7.2 migrations, one agent per host', () => {
+  it('a successful migration: sessions on both sides, verdict succeeded, metrics and spans', async () => {
+    const { srcO, dstO, port, uuid } = await pair('vm-ok');
+    const dstDone = dstO.waitForEvent(isMigrationStatus('completed'), 20_000);
+    await srcO.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
+    await dstDone;
+    const m = await until('both sides to close', 15_000, settled('vm-ok'));
+    expect(m.verdict).toBe('succeeded');
+    expect(m.vmUuid).toBe(uuid);
+    expect(m.source).toMatchObject({ host: 'hv-a', role: 'source', outcome: 'completed', qemuVersion: expect.stringMatching(/^7\.2\./) });
+    expect(m.destination).toMatchObject({ host: 'hv-b', role: 'destination', outcome: 'completed' });
+    expect(m.source?.totalTimeMs).toBeGreaterThan(0);
+    expect(m.source?.downtimeMs).not.toBeNull();
+    expect(m.source?.stopTime).not.toBeNull();
+    expect(m.destination?.resumeTime).not.toBeNull();
+    expect(m.source?.returnPath.shut).toBe(0);
+
+    const a = await metrics(hvA);
+    const b = await metrics(hvB);
+    expect(sample(a, METRICS.sessions, { role: 'source', outcome: 'completed' })).toBe(1);
+    expect(sample(b, METRICS.sessions, { role: 'destination', outcome: 'completed' })).toBe(1);
+    expect(sample(a, `${METRICS.duration}_count`, { role: 'source' })).toBe(1);
+    expect(sample(a, `${METRICS.downtime}_count`)).toBe(1);
+    expect(sample(a, METRICS.returnPathShut, { value: '0' })).toBe(1);
+    expect(sample(b, METRICS.inProgress, { role: 'destination' })).toBe(0);
+    expect(sample(b, METRICS.silentDestinationFailures)).toBeUndefined();
+
+    const spans = await otlp.waitFor((all) => all.filter((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-ok').length === 2, 15_000);
+    const roots = spans.filter((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-ok');
+    const srcRoot = roots.find((s) => s.attributes['migration.role'] === 'source');
+    const dstRoot = roots.find((s) => s.attributes['migration.role'] === 'destination');
+    expect(srcRoot?.resource).toMatchObject({ 'service.name': 'switchover-agent', 'host.name': 'hv-a' });
+    expect(dstRoot?.resource).toMatchObject({ 'host.name': 'hv-b' });
+    expect(srcRoot?.attributes).toMatchObject({ 'vm.uuid': uuid, 'migration.outcome': 'completed', 'qemu.version': expect.stringMatching(/^7\.2/) });
+    expect(srcRoot?.status.code).not.toBe(2);
+    const phases = spans.filter((s) => s.name === SPANS.phase && s.parentSpanId === srcRoot?.spanId).map((s) => s.attributes['migration.phase']);
+    expect(phases).toEqual(expect.arrayContaining(['setup', 'active']));
+  });
+
+  it('a failed migration (destination RAM size differs): failed, and the destination QEMU exits', async () => {
+    const { srcO, dst, port } = await pair('vm-ram', { dstRamMb: 128 });
+    await srcO.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
+    expect(await dst.exited).toBe(1);
+    const m = await until('both sides to close', 15_000, settled('vm-ram'));
+    expect(m.verdict).toBe('failed');
+    expect(m.source?.outcome).toBe('failed');
+    expect(m.destination?.outcome).toBe('failed');
+    expect(sample(await metrics(hvA), METRICS.sessions, { role: 'source', outcome: 'failed' })).toBe(1);
+    expect(sample(await metrics(hvB), METRICS.sessions, { role: 'destination', outcome: 'failed' })).toBe(1);
+    const spans = await otlp.waitFor((all) => all.some((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-ram' && s.attributes['migration.role'] === 'source'), 15_000);
+    expect(spans.find((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-ram' && s.attributes['migration.role'] === 'source')?.status.code).toBe(2);
+  });
+
+  it('a cancelled migration (bandwidth-limited, then migrate_cancel): cancelled', async () => {
+    const { srcO, dst, port } = await pair('vm-cancel');
+    await srcO.execute('migrate-set-parameters', { 'max-bandwidth': 100_000 });
+    await srcO.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
+    await until('the migration to be active', 10_000, async () => ((await srcO.execute('query-migrate')) as { status: string }).status === 'active');
+    await sleep(500);
+    await srcO.execute('migrate_cancel');
+    await dst.exited;
+    const m = await until('both sides to close', 15_000, settled('vm-cancel'));
+    expect(m.verdict).toBe('cancelled');
+    expect(m.source?.outcome).toBe('cancelled');
+    expect(sample(await metrics(hvA), METRICS.sessions, { role: 'source', outcome: 'cancelled' })).toBe(1);
+  });
+});

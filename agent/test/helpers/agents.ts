@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultConfig, type AgentConfig } from '../../src/config/schema.js';
+import { Agent } from '../../src/daemon/agent.js';
+import { silentLogger } from '../../src/log.js';
+
+/** An in-process agent for one simulated host: QMP sockets in `dir/qmp`, state in `dir/state`. */
+export async function startTestAgent(o: {
+  host: string;
+  dir: string;
+  otlpUrl?: string;
+  windowSeconds?: number;
+  logGlob?: string;
+}): Promise<Agent> {
+  mkdirSync(join(o.dir, 'qmp'), { recursive: true });
+  const base = defaultConfig(o.host);
+  const config: AgentConfig = {
+    ...base,
+    stateDir: join(o.dir, 'state'),
+    http: { ...base.http, port: 0 },
+    inputs: {
+      ...base.inputs,
+      qmp: { enabled: true, sockets: [join(o.dir, 'qmp', '*.qmp')], pollIntervalMs: 1000 },
+      ...(o.logGlob ? { libvirtLogs: { enabled: true, glob: o.logGlob, startAt: 'beginning' as const, pollIntervalMs: 50 } } : {}),
+    },
+    detection: { ...base.detection, windowSeconds: o.windowSeconds ?? 1 },
+    otlp: { endpoint: o.otlpUrl ?? null, headers: {} },
+  };
+  const agent = new Agent(config, { logger: silentLogger, version: 'test', env: {} });
+  await agent.start();
+  return agent;
+}
+
+/** The value of one sample in a Prometheus exposition, or undefined. */
+export function sample(exposition: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
+    if (ok) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
