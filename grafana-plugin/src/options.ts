@@ -9,7 +9,9 @@ const CLOCKS = ['Clocks'];
 const LINKS = ['Links'];
 
 /** Every option once: path, sentence-case name, description, default from DEFAULT_OPTIONS, category. */
-export function addOptions(builder: PanelOptionsEditorBuilder<TimelineOptions>): PanelOptionsEditorBuilder<TimelineOptions> {
+export function addOptions(
+  builder: PanelOptionsEditorBuilder<TimelineOptions>
+): PanelOptionsEditorBuilder<TimelineOptions> {
   return builder
     .addSelect({
       path: 'verdictFilter',
@@ -28,7 +30,8 @@ export function addOptions(builder: PanelOptionsEditorBuilder<TimelineOptions>):
     .addTextInput({
       path: 'vmFilter',
       name: 'VM',
-      description: 'Substring of the VM name or UUID (case-insensitive), or a /regular expression/. Empty shows every VM.',
+      description:
+        'Substring of the VM name or UUID (case-insensitive), or a /regular expression/. Empty shows every VM.',
       category: FILTER,
       defaultValue: DEFAULT_OPTIONS.vmFilter,
     })
@@ -49,14 +52,16 @@ export function addOptions(builder: PanelOptionsEditorBuilder<TimelineOptions>):
     .addBooleanSwitch({
       path: 'showDevices',
       name: 'Show devices',
-      description: 'One lane per VFIO device with its state segments; when off, device failures are marked on the side lane.',
+      description:
+        'One lane per VFIO device with its state segments; when off, device failures are marked on the side lane.',
       category: DISPLAY,
       defaultValue: DEFAULT_OPTIONS.showDevices,
     })
     .addNumberInput({
       path: 'pairingSkewMs',
       name: 'Pairing clock-skew allowance (ms)',
-      description: 'How far apart the two hosts’ clocks may be when joining a source and a destination session (as `switchover review`).',
+      description:
+        'How far apart the two hosts’ clocks may be when joining a source and a destination session (as `switchover review`).',
       category: CLOCKS,
       defaultValue: DEFAULT_OPTIONS.pairingSkewMs,
       settings: { min: 0, integer: true },
@@ -86,7 +91,8 @@ export function addOptions(builder: PanelOptionsEditorBuilder<TimelineOptions>):
     .addTextInput({
       path: 'logsQuery',
       name: 'Logs query',
-      description: 'Query of the logs link; ${vm}, ${host} (destination) and ${hosts} (source|destination, regex-escaped) are replaced.',
+      description:
+        'Query of the logs link; ${vm}, ${host} (destination) and ${hosts} (source|destination, regex-escaped) are replaced.',
       category: LINKS,
       defaultValue: DEFAULT_OPTIONS.logsQuery,
     });

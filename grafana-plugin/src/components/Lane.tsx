@@ -45,8 +45,17 @@ export function Lane({ lane }: { lane: LaneLayout }) {
   const side = lane.role === 'source' ? 'src' : 'dst';
   const label = lane.kind === 'side' ? `${side} ${lane.host}` : `${side} ${lane.label}`;
   return (
-    <div className={styles.lane} data-testid={TEST_IDS.lane} data-role={lane.role} data-kind={lane.kind} data-label={lane.label}>
-      <div className={styles.laneLabel} title={lane.kind === 'side' ? `${lane.role} on ${lane.host}` : `VFIO ${lane.label}`}>
+    <div
+      className={styles.lane}
+      data-testid={TEST_IDS.lane}
+      data-role={lane.role}
+      data-kind={lane.kind}
+      data-label={lane.label}
+    >
+      <div
+        className={styles.laneLabel}
+        title={lane.kind === 'side' ? `${lane.role} on ${lane.host}` : `VFIO ${lane.label}`}
+      >
         {lane.kind === 'device' ? '└ ' : ''}
         {label}
       </div>

@@ -1,5 +1,6 @@
 import React from 'react';
-import { dateTimeFormat, type TimeZone } from '@grafana/data';
+import { dateTimeFormat } from '@grafana/data';
+import type { TimeZone } from '@grafana/schema';
 import { useStyles2, useTheme2 } from '@grafana/ui';
 import { TEST_IDS } from '../testIds';
 import type { RowLayout } from '../layout/timeline';
@@ -20,7 +21,8 @@ interface Props {
   timeZone: TimeZone;
 }
 
-const secs = (ms: number | null): string | null => (ms === null ? null : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+const secs = (ms: number | null): string | null =>
+  ms === null ? null : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 
 export function MigrationRow({ row, top, height, options, traces, timeZone }: Props) {
   const styles = useStyles2(getStyles);
@@ -66,7 +68,11 @@ export function MigrationRow({ row, top, height, options, traces, timeZone }: Pr
           </a>
         ))}
         {options.logsUid && (
-          <a className={styles.link} href={logsUrl(options.logsUid, options.logsQuery, m)} data-testid={TEST_IDS.logsLink}>
+          <a
+            className={styles.link}
+            href={logsUrl(options.logsUid, options.logsQuery, m)}
+            data-testid={TEST_IDS.logsLink}
+          >
             logs
           </a>
         )}

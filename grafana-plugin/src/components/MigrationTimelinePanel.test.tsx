@@ -23,7 +23,10 @@ function renderPanel(series: DataFrame[], options: Partial<TimelineOptions> = {}
 
 describe('MigrationTimelinePanel', () => {
   it('renders lanes, markers, the silent-failure badge and data links', () => {
-    const sessions = [...migrationPair({ vm: 'guest1', t0: T0, kind: 'silent' }), ...migrationPair({ vm: 'guest2', t0: T0, kind: 'healthy' })];
+    const sessions = [
+      ...migrationPair({ vm: 'guest1', t0: T0, kind: 'silent' }),
+      ...migrationPair({ vm: 'guest2', t0: T0, kind: 'healthy' }),
+    ];
     renderPanel([spansFrame(allSpans(sessions))], { tempoUid: 'tempo', logsUid: 'loki' });
     const rows = screen.getAllByTestId(TEST_IDS.row);
     expect(rows.map((r) => r.dataset.verdict)).toEqual(['silent-destination-failure', 'succeeded']);
@@ -60,7 +63,9 @@ describe('MigrationTimelinePanel', () => {
     const drawn = screen.getAllByTestId(TEST_IDS.row).length;
     expect(drawn).toBeGreaterThan(2);
     expect(drawn).toBeLessThan(40);
-    const total = screen.getAllByTestId(TEST_IDS.summaryCount).reduce((n, b) => n + Number(b.textContent!.split(': ')[1]), 0);
+    const total = screen
+      .getAllByTestId(TEST_IDS.summaryCount)
+      .reduce((n, b) => n + Number(b.textContent!.split(': ')[1]), 0);
     expect(total).toBe(500);
   });
 

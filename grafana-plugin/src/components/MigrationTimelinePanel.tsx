@@ -26,7 +26,11 @@ export function MigrationTimelinePanel({ data, width, height, options: partial, 
   const rows = useMemo(
     () =>
       shown.map((m) =>
-        layoutMigration(m, { alignment: options.alignment, showDevices: options.showDevices, skewNoteMs: options.skewNoteMs })
+        layoutMigration(m, {
+          alignment: options.alignment,
+          showDevices: options.showDevices,
+          skewNoteMs: options.skewNoteMs,
+        })
       ),
     [shown, options.alignment, options.showDevices, options.skewNoteMs]
   );
@@ -66,7 +70,10 @@ export function MigrationTimelinePanel({ data, width, height, options: partial, 
           <VerdictBadge key={v} verdict={v} count={n} />
         ))}
         {model.problems.length > 0 && (
-          <span className={styles.note} title={model.problems.map((p) => `${p.frame}: ${p.missing.join(', ')}`).join('\n')}>
+          <span
+            className={styles.note}
+            title={model.problems.map((p) => `${p.frame}: ${p.missing.join(', ')}`).join('\n')}
+          >
             {model.problems.length} frame(s) skipped
           </span>
         )}
@@ -78,7 +85,11 @@ export function MigrationTimelinePanel({ data, width, height, options: partial, 
             : 'No migration matches the verdict and VM filters.'}
         </div>
       ) : (
-        <div className={styles.scroller} data-testid={TEST_IDS.scroller} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+        <div
+          className={styles.scroller}
+          data-testid={TEST_IDS.scroller}
+          onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+        >
           <div style={{ height: total, position: 'relative' }}>
             {visible.map((i) => {
               const r = rows[i]!;

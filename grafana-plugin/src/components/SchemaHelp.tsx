@@ -1,7 +1,6 @@
 import React from 'react';
 import { useStyles2 } from '@grafana/ui';
-import type { SchemaProblem } from '../data/migrations';
-import { EXPECTED_SCHEMA } from '../data/migrations';
+import { EXPECTED_SCHEMA, type SchemaProblem } from '../data/migrations';
 import { TEST_IDS } from '../testIds';
 import { getStyles } from './styles';
 

@@ -34,7 +34,11 @@ export function VerdictBadge({ verdict, count }: { verdict: Verdict; count?: num
       className={cls}
       data-testid={count === undefined ? TEST_IDS.badge : TEST_IDS.summaryCount}
       data-verdict={verdict}
-      title={silent ? 'The destination reset a VFIO device during switchover while every control plane recorded success' : undefined}
+      title={
+        silent
+          ? 'The destination reset a VFIO device during switchover while every control plane recorded success'
+          : undefined
+      }
     >
       {silent ? '⚠ ' : ''}
       {VERDICT_LABELS[verdict]}

@@ -1,5 +1,12 @@
 import type { DataFrame } from '@grafana/data';
-import { pairSessions, REQUIRED_TABLE_FIELDS, sessionsFromRows, type Migration, type Session, type TableRow } from '@switchover/model';
+import {
+  pairSessions,
+  REQUIRED_TABLE_FIELDS,
+  sessionsFromRows,
+  type Migration,
+  type Session,
+  type TableRow,
+} from '@switchover/model';
 import {
   isProgressFrame,
   isSpansFrame,

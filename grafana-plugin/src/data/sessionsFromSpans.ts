@@ -32,7 +32,8 @@ export interface SpanSessions {
 }
 
 const isRole = (v: string | null): v is Role => v !== null && (ROLES as readonly string[]).includes(v);
-const isOutcome = (v: string | null): v is SideOutcome => v !== null && (SIDE_OUTCOMES as readonly string[]).includes(v);
+const isOutcome = (v: string | null): v is SideOutcome =>
+  v !== null && (SIDE_OUTCOMES as readonly string[]).includes(v);
 const ours = (name: string): boolean => name === SPANS.migration || name === SPANS.phase || name === SPANS.deviceState;
 
 interface Group {
@@ -162,7 +163,9 @@ function addDeviceSpan(s: Session, c: SpanRecord): void {
   l.failure = {
     device,
     ...(target !== null && isVfioState(target) ? { target } : {}),
-    ...(asString(c.attrs.get(ATTRS.errorMessage)) !== null ? { error: asString(c.attrs.get(ATTRS.errorMessage)) as string } : {}),
+    ...(asString(c.attrs.get(ATTRS.errorMessage)) !== null
+      ? { error: asString(c.attrs.get(ATTRS.errorMessage)) as string }
+      : {}),
     time: failureEvent?.timeMs ?? end,
     raw: raw ?? asString(c.attrs.get(ATTRS.errorMessage)) ?? '',
     fatal: asBool(c.attrs.get(ATTRS.fatal)) ?? false,

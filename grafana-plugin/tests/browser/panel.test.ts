@@ -30,11 +30,12 @@ afterEach(() => {
 });
 
 async function show(fixture: string, theme: 'light' | 'dark', extra: Record<string, unknown> = {}) {
-  const result = await page.evaluate(
-    (req) => (window as any).renderFixture(req),
-    { fixture, theme, ...extra }
-  );
-  await page.locator(sel(TEST_IDS.panel)).or(page.locator(sel(TEST_IDS.schemaHelp))).first().waitFor();
+  const result = await page.evaluate((req) => (window as any).renderFixture(req), { fixture, theme, ...extra });
+  await page
+    .locator(sel(TEST_IDS.panel))
+    .or(page.locator(sel(TEST_IDS.schemaHelp)))
+    .first()
+    .waitFor();
   return result as { renderMs: number; migrations: number; segments: number };
 }
 
@@ -48,15 +49,22 @@ describe.each(['light', 'dark'] as const)('panel in the %s theme', (theme) => {
   it('healthy: paired source and destination lanes, STOP, RESUME, downtime, device lanes', async () => {
     await show('healthy', theme);
     expect(await attrs(sel(TEST_IDS.badge), 'data-verdict')).toEqual(['succeeded']);
-    expect(await attrs(sel(TEST_IDS.lane), 'data-kind')).toEqual(['side', 'side', 'device', 'device', 'device', 'device']);
+    expect(await attrs(sel(TEST_IDS.lane), 'data-kind')).toEqual([
+      'side',
+      'side',
+      'device',
+      'device',
+      'device',
+      'device',
+    ]);
     expect(await attrs(sel(TEST_IDS.lane, '[data-kind="side"]'), 'data-role')).toEqual(['source', 'destination']);
     expect(await attrs(sel(TEST_IDS.marker), 'data-kind')).toEqual(['stop', 'resume']);
     expect(await page.locator(sel(TEST_IDS.downtime)).count()).toBe(2);
     expect(await page.locator(sel(TEST_IDS.traceLink)).count()).toBe(2);
     // lanes really have width: the source's segments are laid out left to right
-    const boxes = await page.locator(`${sel(TEST_IDS.lane, '[data-role="source"][data-kind="side"]')} ${sel(TEST_IDS.segment)}`).evaluateAll((els) =>
-      els.map((e) => e.getBoundingClientRect().left)
-    );
+    const boxes = await page
+      .locator(`${sel(TEST_IDS.lane, '[data-role="source"][data-kind="side"]')} ${sel(TEST_IDS.segment)}`)
+      .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().left));
     expect(boxes.length).toBe(4);
     expect([...boxes].sort((a, b) => a - b)).toEqual(boxes);
     await shoot(`healthy-${theme}`);
@@ -74,7 +82,9 @@ describe.each(['light', 'dark'] as const)('panel in the %s theme', (theme) => {
     await marker.hover();
     const tip = page.getByRole('tooltip');
     await tip.waitFor();
-    expect(await tip.innerText()).toContain('0000:3b:00.2: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device');
+    expect(await tip.innerText()).toContain(
+      '0000:3b:00.2: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device'
+    );
     await shoot(`silent-failure-${theme}`);
     await page.mouse.move(0, 0);
   });
@@ -114,7 +124,9 @@ describe('500 migrations', () => {
     const drawn = await page.locator(sel(TEST_IDS.row)).count();
     expect(drawn).toBeGreaterThan(1);
     expect(drawn).toBeLessThan(50);
-    expect(await page.locator(sel(TEST_IDS.row)).first().getAttribute('data-verdict')).toBe('silent-destination-failure');
+    expect(await page.locator(sel(TEST_IDS.row)).first().getAttribute('data-verdict')).toBe(
+      'silent-destination-failure'
+    );
     await shoot('many-dark');
     await page.locator(sel(TEST_IDS.scroller)).evaluate((e) => e.scrollTo(0, e.scrollHeight));
     await page.waitForFunction((s) => {

@@ -19,9 +19,13 @@ try {
   }
   const warm = times.slice(1).sort((a, b) => a - b);
   const median = warm[Math.floor(warm.length / 2)];
-  console.log(`render ${info.migrations} migrations, ${info.segments} segments (frames -> pairSessions -> layout -> DOM, virtualised rows)`);
+  console.log(
+    `render ${info.migrations} migrations, ${info.segments} segments (frames -> pairSessions -> layout -> DOM, virtualised rows)`
+  );
   console.log(`  first (cold) render: ${times[0].toFixed(1)} ms`);
-  console.log(`  warm renders: median ${median.toFixed(1)} ms, min ${warm[0].toFixed(1)} ms, max ${warm[warm.length - 1].toFixed(1)} ms (target < 300 ms)`);
+  console.log(
+    `  warm renders: median ${median.toFixed(1)} ms, min ${warm[0].toFixed(1)} ms, max ${warm[warm.length - 1].toFixed(1)} ms (target < 300 ms)`
+  );
 } finally {
   await browser.close();
 }

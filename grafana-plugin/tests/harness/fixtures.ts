@@ -7,10 +7,14 @@ const T0 = Date.UTC(2025, 0, 1, 10);
 /** Named fixture data sets for the browser test and the benchmark; each returns fresh frames. */
 export const HARNESS_FIXTURES: Record<string, () => DataFrame[]> = {
   // Tempo search, tableType spans
-  healthy: () => [spansFrame(allSpans(migrationPair({ vm: 'web-01', t0: T0, devices: ['0000:3b:00.2', '0000:3b:00.3'] })))],
+  healthy: () => [
+    spansFrame(allSpans(migrationPair({ vm: 'web-01', t0: T0, devices: ['0000:3b:00.2', '0000:3b:00.3'] }))),
+  ],
   // Tempo search, tableType traces (nested spansets) + the streaming progress frame
   silent: () => [
-    tracesFrame(allSpans(migrationPair({ vm: 'gpu-07', t0: T0, kind: 'silent', devices: ['0000:3b:00.2', '0000:3b:00.3'] }))),
+    tracesFrame(
+      allSpans(migrationPair({ vm: 'gpu-07', t0: T0, kind: 'silent', devices: ['0000:3b:00.2', '0000:3b:00.3'] }))
+    ),
     progressFrame(),
   ],
   // trace-by-ID frames, one per host
