@@ -109,6 +109,11 @@ describe('startHttpServer', () => {
     expect(new Set(rows.map((x) => x.vm))).toEqual(new Set(['vm1']));
     expect(rows.filter((x) => x.kind === 'session')).toHaveLength(2);
     expect(rows.find((x) => x.kind === 'failure')?.text).toContain('Failed setting device state to RUNNING');
+    const raw = JSON.parse((await get(`${url}${HTTP_PATHS.migrations}?format=sessions&vm=vm1`)).body);
+    expect(raw.sessions.map((x: { vm: string; role: string }) => [x.vm, x.role]).sort()).toEqual([
+      ['vm1', 'destination'],
+      ['vm1', 'source'],
+    ]);
   });
 
   it('answers health 200 or 503, 404 for unknown paths and 405 for other methods', async () => {

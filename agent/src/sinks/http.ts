@@ -80,8 +80,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const vm = url.searchParams.get('vm');
     const all: Session[] = options.recorder.sessions();
     const sessions = vm ? all.filter((s) => s.vm === vm || s.vmUuid === vm) : all;
-    if (url.searchParams.get('format') === 'table') {
+    const format = url.searchParams.get('format');
+    if (format === 'table') {
       json(res, 200, { host: options.hostName, rows: sessions.flatMap(sessionToRows) });
+      return;
+    }
+    // This host's raw sessions, for pairing with another host's (the demo, scripts).
+    if (format === 'sessions') {
+      json(res, 200, { host: options.hostName, sessions });
       return;
     }
     json(res, 200, {
