@@ -171,6 +171,52 @@ describe('QmpSource with a fake QMP server', () => {
   });
 });
 
+describe('QmpSource cleanup', () => {
+  it('leaves no handles behind after stop(): sockets, inotify watches, retry and poll timers', async () => {
+    const count = (): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
+      return out;
+    };
+    await new Promise((r) => setTimeout(r, 50));
+    const before = count();
+    // events off: a poller runs; a second glob on a missing directory keeps a rescan timer busy.
+    const server = await startFakeQmpServer({
+      dir,
+      name: 'vm-c.qmp',
+      handler: (cmd, conn) => {
+        if (cmd.execute !== 'query-migrate-capabilities') return false;
+        conn.reply(cmd.id, [{ capability: 'events', state: false }]);
+        return true;
+      },
+    });
+    source = new QmpSource({
+      host: 'h',
+      globs: [path.join(dir, '*.qmp'), path.join(dir, 'missing', '*.qmp')],
+      pollMs: 50,
+      callbacks: {
+        record: (r) => void records.push(r),
+        status: (s) => statuses.push(s),
+        error: () => undefined,
+      },
+    });
+    await source.start();
+    await until(
+      'polling',
+      () => (server.connections[0]?.commands ?? []).filter((c) => c.execute === 'query-migrate').length >= 2,
+    );
+    expect(count()).not.toEqual(before);
+    await source.stop();
+    source = undefined;
+    await server.close();
+    await new Promise((r) => setTimeout(r, 100));
+    // Nothing beyond the baseline (vitest's own timers may come and go, so not an exact match).
+    const after = count();
+    const extra = Object.entries(after).filter(([k, n]) => n > (before[k] ?? 0));
+    expect(extra).toEqual([]);
+  });
+});
+
 describe('QMP socket globs', () => {
   it('matches * and ? in the last segment only, literally otherwise', () => {
     expect(globToRegExp('*.qmp').test('vm-1.qmp')).toBe(true);

@@ -114,7 +114,7 @@ export class SocketDiscovery {
     for (const dir of this.dirs) {
       if (this.stopped || this.watchers.has(dir)) continue;
       try {
-        const w = fs.watch(dir, { persistent: false }, () => void this.scan());
+        const w = fs.watch(dir, () => void this.scan());
         // The directory went away (or inotify failed): drop the watch, the rescan re-creates it.
         w.on('error', () => {
           w.close();
