@@ -80,8 +80,8 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'switchover-e2e-'));
   otlp = await startOtlpReceiver();
   for (const h of ['hv-a', 'hv-b']) for (const d of ['qmp', 'orch']) mkdirSync(join(root, h, d), { recursive: true });
-  hvA = await startTestAgent({ host: 'hv-a', dir: join(root, 'hv-a'), otlpUrl: otlp.url, windowSeconds: 1 });
-  hvB = await startTestAgent({ host: 'hv-b', dir: join(root, 'hv-b'), otlpUrl: otlp.url, windowSeconds: 1 });
+  hvA = await startTestAgent({ host: 'hv-a', dir: join(root, 'hv-a'), otlpUrl: otlp.url, windowSeconds: 1, logGlob: join(root, 'hv-a', '*.log') });
+  hvB = await startTestAgent({ host: 'hv-b', dir: join(root, 'hv-b'), otlpUrl: otlp.url, windowSeconds: 1, logGlob: join(root, 'hv-b', '*.log') });
 });
 
 afterAll(async () => {
@@ -135,7 +135,10 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     const { srcO, dst, port } = await pair('vm-ram', { dstRamMb: 128 });
     await srcO.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
     expect(await dst.exited).toBe(1);
-    const m = await until('both sides to close', 15_000, settled('vm-ram'));
+    const m = await until('both sides to close', 15_000, settled('vm-ram')).catch((e) => {
+      for (const a of [hvA, hvB]) console.log(JSON.stringify(a.recorder.sessions().filter((s) => s.vm === 'vm-ram').map((s) => [s.host, s.role, s.outcome, s.closed, s.start, s.end, s.evidence.map((e) => e.text.slice(0, 100))]), null, 1));
+      throw e;
+    });
     expect(m.verdict).toBe('failed');
     expect(m.source?.outcome).toBe('failed');
     expect(m.destination?.outcome).toBe('failed');

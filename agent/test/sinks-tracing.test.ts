@@ -105,21 +105,14 @@ describe('startTracing', () => {
     });
   });
 
-  it('can start again after a shutdown (the global providers are released)', async () => {
+  it('keeps each agent’s own resource: two tracers at once are independent (no global provider)', async () => {
     receiver = await startOtlpReceiver();
-    for (const vm of ['first', 'second']) {
-      tracing = startTracing({
-        serviceName: SERVICE_NAME,
-        hostName: 'hv-b',
-        endpoint: receiver.url,
-        env: {},
-        log: () => {},
-      });
-      tracing.tracer.startSpan(vm).end();
-      await tracing.shutdown();
-    }
-    tracing = null;
+    const both = ['hv-a', 'hv-b'].map((host) =>
+      startTracing({ serviceName: SERVICE_NAME, hostName: host, endpoint: receiver!.url, env: {}, log: () => {} }),
+    );
+    both.forEach((t, i) => t.tracer.startSpan(`span-${i}`).end());
+    await Promise.all(both.map((t) => t.shutdown()));
     const spans = await receiver.waitFor((s) => s.length >= 2);
-    expect(spans.map((s) => s.name)).toEqual(['first', 'second']);
+    expect(Object.fromEntries(spans.map((s) => [s.name, s.resource['host.name']]))).toEqual({ 'span-0': 'hv-a', 'span-1': 'hv-b' });
   });
 });

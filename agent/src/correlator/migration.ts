@@ -63,6 +63,10 @@ function sessionForStatus(ctx: Ctx, obs: MigrationStatusObservation): Session | 
   }
   if (session) return obs.time < session.start ? null : session;
   if (terminal && recentlyClosed(vm, obs.time, SAME_END_MS)) return null;
+  // A status from a slower input (a trace line in a log read after the QMP event closed the session)
+  // that happened before the last session ended belongs to that session, not to a new migration.
+  const last = vm.lastClosed;
+  if (last && last.end !== null && obs.time >= last.start && obs.time <= last.end) return null;
   // Attached late (or restarted without a snapshot): open here so the end still counts.
   return openSession(ctx, obs);
 }

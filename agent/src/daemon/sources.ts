@@ -46,7 +46,7 @@ export function createSources(
     const l = inputs.libvirtLogs;
     out.push(
       new LibvirtLogSource(
-        { host, stateDir, glob: l.glob, startAt: l.startAt, pollMs: l.pollIntervalMs },
+        { host, stateDir, glob: l.glob, startAt: l.startAt, pollIntervalMs: l.pollIntervalMs },
         callbacks,
         { logger: logger.child({ input: 'libvirt-log' }) },
       ),

@@ -105,6 +105,8 @@ export class MetricsSink implements EffectSink, SelfMetrics {
   }
 
   private closed(s: Session): void {
+    // A session is counted once, even if a late update (query-migrate reply, a slower input) closes it again.
+    if (this.closedIds.has(s.id)) return;
     this.m.sessions.inc({ [LABELS.role]: s.role, [LABELS.outcome]: s.outcome });
     const alone = verdictOf(s.role === 'source' ? s : null, s.role === 'destination' ? s : null);
     this.m.verdicts.inc({ [LABELS.verdict]: alone });

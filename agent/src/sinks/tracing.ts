@@ -1,8 +1,7 @@
-import { context, propagation, ProxyTracerProvider, trace, type Tracer } from '@opentelemetry/api';
+import { ProxyTracerProvider, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { tracing } from '@opentelemetry/sdk-node';
 import { ATTRS } from '@switchover/model';
 
 export interface TracingOptions {
@@ -24,7 +23,7 @@ export interface Tracing {
   url: string | null;
   /** Exports every ended span now. */
   flush(): Promise<void>;
-  /** Flushes and stops exporting; unregisters the global providers so tracing can start again. */
+  /** Flushes and stops exporting. */
   shutdown(): Promise<void>;
 }
 
@@ -45,7 +44,7 @@ export function resolveTracesUrl(
 }
 
 /**
- * OpenTelemetry for the agent: NodeSDK with one OTLP/HTTP (JSON) trace exporter and nothing else
+ * OpenTelemetry for the agent: an OpenTelemetry SDK (`@opentelemetry/sdk-node`) tracer provider with one OTLP/HTTP (JSON) trace exporter and nothing else
  * (no auto-instrumentations, no metrics — Prometheus has those — and no logs). Without an endpoint
  * tracing is off and the tracer is a no-op, so the span sink costs nothing.
  */
@@ -60,7 +59,7 @@ export function startTracing(options: TracingOptions): Tracing {
     return { tracer: noop, url: null, flush: async () => {}, shutdown: async () => {} };
   }
   const exporter = new OTLPTraceExporter({ url, ...(options.headers ? { headers: options.headers } : {}) });
-  const processor = new BatchSpanProcessor(exporter);
+  const processor = new tracing.BatchSpanProcessor(exporter);
   const resource = defaultResource().merge(
     resourceFromAttributes({
       [ATTRS.serviceName]: options.serviceName,
@@ -68,27 +67,15 @@ export function startTracing(options: TracingOptions): Tracing {
       [ATTRS.serviceVersion]: options.serviceVersion ?? 'unknown',
     }),
   );
-  const sdk = new NodeSDK({
-    resource,
-    // Host detection would replace the configured host name with os.hostname().
-    autoDetectResources: false,
-    instrumentations: [],
-    metricReaders: [],
-    logRecordProcessors: [],
-    spanProcessors: [processor],
-  });
-  sdk.start();
+  // A provider of its own, not registered globally: the agent passes its tracer to the span sink, and
+  // nothing else in the process (or a second agent in tests) can replace its resource.
+  const provider = new tracing.BasicTracerProvider({ resource, spanProcessors: [processor] });
   log(`tracing enabled: OTLP/HTTP JSON to ${url}`);
   let down: Promise<void> | null = null;
   return {
-    tracer: trace.getTracer(options.serviceName, options.serviceVersion),
+    tracer: provider.getTracer(options.serviceName, options.serviceVersion),
     url,
-    flush: () => processor.forceFlush(),
-    shutdown: () =>
-      (down ??= sdk.shutdown().finally(() => {
-        trace.disable();
-        context.disable();
-        propagation.disable();
-      })),
+    flush: () => provider.forceFlush(),
+    shutdown: () => (down ??= provider.shutdown()),
   };
 }
