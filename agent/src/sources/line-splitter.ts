@@ -54,6 +54,11 @@ export class LineSplitter {
     return this.lineStart;
   }
 
+  /** Lines completed so far (skipped oversize lines included), counted from the start line. */
+  get linesConsumed(): number {
+    return this.lineNo;
+  }
+
   /** Bytes of the current incomplete line held back (0 while skipping an oversize line). */
   get pendingBytes(): number {
     return this.partBytes;

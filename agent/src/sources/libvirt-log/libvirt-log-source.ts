@@ -1,0 +1,313 @@
+import { watch as fsWatch, promises as fsp, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import { INPUTS } from '@switchover/model';
+import type { LogLineRecord, Source, SourceCallbacks } from '../types.js';
+import { CheckpointFile } from '../checkpoint.js';
+import { stderrLogger, systemClock, type Clock, type SourceLogger } from '../child-process.js';
+import type { SplitLine } from '../line-splitter.js';
+import { compileGlob, vmNameFromLogPath, type FileGlob } from './glob.js';
+import { FileTailer, type FilePosition } from './tailer.js';
+
+export interface LibvirtLogSourceConfig {
+  host: string;
+  stateDir: string;
+  /** Default `/var/log/libvirt/qemu/*.log`; wildcards only in the file name. */
+  glob?: string;
+  /** Very first start (no saved positions): begin at the end of existing files (default) or read them whole. */
+  startAt?: 'end' | 'beginning';
+  /** Poll period in addition to fs.watch (inotify misses nothing locally, but NFS and overlays do). Default 250 ms. */
+  pollIntervalMs?: number;
+  /** How long a renamed-away file is still followed after its last growth. Default 5 s. */
+  rotateGraceMs?: number;
+  maxLineBytes?: number;
+}
+
+export interface LibvirtLogSourceDeps {
+  clock?: Clock;
+  logger?: SourceLogger;
+  /** `fs.watch`, or null to rely on polling alone. */
+  watch?: typeof fsWatch | null;
+}
+
+export const LIBVIRT_LOG_ERRORS = {
+  scan: 'scan_failed',
+  open: 'open_failed',
+  read: 'read_failed',
+  oversize: 'line_too_long',
+  record: 'record_failed',
+  watch: 'watch_failed',
+  checkpointRead: 'checkpoint_read',
+  checkpointWrite: 'checkpoint_write',
+} as const;
+
+interface Checkpoint {
+  version: 1;
+  files: Record<string, FilePosition>;
+}
+
+export const DEFAULT_LIBVIRT_LOG_GLOB = '/var/log/libvirt/qemu/*.log';
+
+/**
+ * Tails libvirt's per-domain QEMU logs (`<vm>.log`): QEMU's stderr under libvirt, where the
+ * destination's VFIO failure line lands. New files are picked up by fs.watch and a periodic rescan;
+ * positions (device, inode, offset, first-bytes hash) are saved after each line is handed off.
+ * Rotation by rename: the old inode is read to its end (and for a grace period, since a writer may
+ * still hold it) while the new file is read from 0. Truncation: restart the same file from 0.
+ */
+export class LibvirtLogSource implements Source {
+  readonly name: string;
+  private readonly stage = INPUTS.libvirtLog;
+  private readonly glob: FileGlob;
+  private readonly clock: Clock;
+  private readonly logger: SourceLogger;
+  private readonly store: CheckpointFile<Checkpoint>;
+  private readonly current = new Map<string, FileTailer>();
+  private retired: FileTailer[] = [];
+  /** The domain log path a tailer's lines belong to when it was opened under another name. */
+  private readonly logPaths = new WeakMap<FileTailer, string>();
+  private saved: Record<string, FilePosition> = {};
+  private firstStart = false;
+  private scannedOnce = false;
+  private watcher: FSWatcher | undefined;
+  private timer: unknown;
+  private running = false;
+  private ticking: Promise<void> | undefined;
+  private again = false;
+  private up: boolean | undefined;
+  /** Failure keys reported in the current streak: a persisting failure is logged once. */
+  private readonly failing = new Set<string>();
+
+  constructor(
+    private readonly config: LibvirtLogSourceConfig,
+    private readonly callbacks: SourceCallbacks,
+    private readonly deps: LibvirtLogSourceDeps = {},
+  ) {
+    this.glob = compileGlob(config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB);
+    this.name = `${INPUTS.libvirtLog}:${config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB}`;
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger ?? stderrLogger;
+    this.store = CheckpointFile.in(config.stateDir, 'libvirt-log-positions.json', (err) =>
+      callbacks.error(this.stage, LIBVIRT_LOG_ERRORS.checkpointWrite, err),
+    );
+  }
+
+  async start(): Promise<void> {
+    try {
+      const cp = await this.store.load();
+      if (cp === undefined) this.firstStart = true;
+      else this.saved = cp.files ?? {};
+    } catch (err) {
+      this.callbacks.error(this.stage, LIBVIRT_LOG_ERRORS.checkpointRead, err);
+      this.firstStart = true;
+    }
+    this.running = true;
+    await this.requestTick();
+    this.schedulePoll();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.watcher?.close();
+    this.watcher = undefined;
+    await this.ticking;
+    for (const t of [...this.current.values(), ...this.retired]) {
+      try {
+        await t.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.current.clear();
+    this.retired = [];
+    await this.store.flush();
+    this.setUp(false);
+  }
+
+  /** Files followed now (tests, status page). */
+  files(): string[] {
+    return [...this.current.keys()];
+  }
+
+  private schedulePoll(): void {
+    if (!this.running) return;
+    this.timer = this.clock.setTimeout(() => {
+      void this.requestTick().finally(() => this.schedulePoll());
+    }, this.config.pollIntervalMs ?? 250);
+  }
+
+  /** Runs a scan now, or once more after the running one (events during a scan are not lost). */
+  private requestTick(): Promise<void> {
+    if (this.ticking) {
+      this.again = true;
+      return this.ticking;
+    }
+    this.ticking = (async () => {
+      do {
+        this.again = false;
+        if (this.running) await this.tick();
+      } while (this.again && this.running);
+    })().finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  private async tick(): Promise<void> {
+    let names: string[] = [];
+    let scanned = false;
+    try {
+      names = (await fsp.readdir(this.glob.dir)).filter((n) => this.glob.matches(n)).sort();
+      scanned = true;
+      this.ok('scan');
+      this.setUp(true);
+      this.ensureWatch();
+    } catch (err) {
+      this.fail('scan', LIBVIRT_LOG_ERRORS.scan, err);
+      this.setUp(false);
+    }
+    const initial = !this.scannedOnce;
+    this.scannedOnce = true;
+    const present = new Set(names.map((n) => path.join(this.glob.dir, n)));
+    // Saved positions of files that are gone would otherwise be carried forever.
+    if (scanned) for (const f of Object.keys(this.saved)) if (!present.has(f)) delete this.saved[f];
+    for (const [file, t] of [...this.current]) {
+      const st = await fsp.stat(file).catch(() => undefined);
+      if (!st || st.dev !== t.dev || st.ino !== t.ino) {
+        // Renamed away or replaced: read the old inode to its end now, keep following it a while.
+        await this.readTailer(t);
+        this.current.delete(file);
+        this.retired.push(t);
+        this.save();
+      }
+    }
+    for (const file of present) {
+      if (!this.current.has(file)) await this.openFile(file, initial);
+      const t = this.current.get(file);
+      if (t) await this.readTailer(t);
+    }
+    await this.drainRetired();
+  }
+
+  private async openFile(file: string, initial: boolean): Promise<void> {
+    const saved = this.saved[file];
+    const start = saved ?? (initial && this.firstStart && this.config.startAt !== 'beginning' ? 'end' : 'beginning');
+    try {
+      const { tailer, resumed } = await FileTailer.open(file, start, {
+        maxLineBytes: this.config.maxLineBytes,
+        now: this.clock.now(),
+        onOversize: (f, line) => this.callbacks.error(this.stage, LIBVIRT_LOG_ERRORS.oversize, new Error(`${f}:${line}: line over the limit skipped`)),
+      });
+      if (saved && !resumed) await this.resumeRotatedWhileDown(file, saved);
+      delete this.saved[file];
+      this.current.set(file, tailer);
+      this.ok(`open:${file}`);
+      this.save();
+    } catch (err) {
+      this.fail(`open:${file}`, LIBVIRT_LOG_ERRORS.open, err);
+    }
+  }
+
+  /**
+   * The saved file was rotated while the agent was down: if its inode is still in the directory
+   * under another name (`vm.log.1`), finish it from the saved offset before the new file.
+   */
+  private async resumeRotatedWhileDown(file: string, saved: FilePosition): Promise<void> {
+    const dir = path.dirname(file);
+    for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+      const other = path.join(dir, name);
+      const st = await fsp.stat(other).catch(() => undefined);
+      if (!st || st.dev !== saved.dev || st.ino !== saved.ino) continue;
+      const { tailer, resumed } = await FileTailer.open(other, saved, {
+        maxLineBytes: this.config.maxLineBytes,
+        now: this.clock.now(),
+        onOversize: () => {},
+      });
+      if (!resumed) {
+        await tailer.close();
+        return;
+      }
+      // Lines keep the domain's log name: the old file is the same VM's log.
+      this.logPaths.set(tailer, file);
+      await this.readTailer(tailer);
+      this.retired.push(tailer);
+      return;
+    }
+  }
+
+  private async drainRetired(): Promise<void> {
+    const grace = this.config.rotateGraceMs ?? 5000;
+    const keep: FileTailer[] = [];
+    for (const t of this.retired) {
+      await this.readTailer(t);
+      if (this.clock.now() - t.lastGrowth < grace) keep.push(t);
+      else await t.close().catch(() => {});
+    }
+    this.retired = keep;
+  }
+
+  private async readTailer(t: FileTailer): Promise<void> {
+    const logPath = this.logPaths.get(t) ?? t.path;
+    const vm = { name: vmNameFromLogPath(logPath) };
+    const sink = async (l: SplitLine): Promise<void> => {
+      const r: LogLineRecord = {
+        kind: 'log-line',
+        host: this.config.host,
+        vm,
+        arrival: this.clock.now(),
+        origin: { kind: 'libvirt-log', file: logPath, line: l.line },
+        text: l.text.endsWith('\r') ? l.text.slice(0, -1) : l.text,
+      };
+      try {
+        await this.callbacks.record(r);
+      } catch (err) {
+        this.callbacks.error(this.stage, LIBVIRT_LOG_ERRORS.record, err);
+      }
+    };
+    try {
+      const { truncated } = await t.read(sink, () => this.save(), this.clock.now());
+      if (truncated) this.logger.warn('log file truncated, reading it from the start', { source: this.name, file: logPath });
+      this.ok(`read:${t.ino}`);
+    } catch (err) {
+      this.fail(`read:${t.ino}`, LIBVIRT_LOG_ERRORS.read, err);
+    }
+  }
+
+  /** Checkpoint the current files (called after every hand-off; writes are coalesced). */
+  private save(): void {
+    const files: Record<string, FilePosition> = { ...this.saved };
+    for (const [file, t] of this.current) files[file] = t.position();
+    void this.store.save({ version: 1, files });
+  }
+
+  private ensureWatch(): void {
+    if (this.watcher || !this.running || this.deps.watch === null) return;
+    try {
+      // Appends inside the directory fire `change` events: read at once instead of at the next poll.
+      this.watcher = (this.deps.watch ?? fsWatch)(this.glob.dir, () => void this.requestTick());
+      this.watcher.on('error', (err) => {
+        this.fail('watch', LIBVIRT_LOG_ERRORS.watch, err);
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
+    } catch (err) {
+      this.fail('watch', LIBVIRT_LOG_ERRORS.watch, err);
+    }
+  }
+
+  private setUp(up: boolean): void {
+    if (this.up === up) return;
+    this.up = up;
+    this.callbacks.status({ input: INPUTS.libvirtLog, instance: this.config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB, up });
+  }
+
+  private fail(key: string, type: string, err: unknown): void {
+    if (this.failing.has(key)) return;
+    this.failing.add(key);
+    this.callbacks.error(this.stage, type, err);
+  }
+
+  private ok(key: string): void {
+    this.failing.delete(key);
+  }
+}
