@@ -1,0 +1,125 @@
+/**
+ * Command-line flags of `node dist/bench/run.js`. Defaults meet the issue's minimums (≥ 1M journal
+ * entries, ≥ 100 latency runs); every bad value is reported at once, before anything starts.
+ */
+export const PARTS = ['throughput', 'latency'] as const;
+export type Part = (typeof PARTS)[number];
+export const LATENCY_INPUTS = ['file', 'journal'] as const;
+export type LatencyInput = (typeof LATENCY_INPUTS)[number];
+
+export interface BenchOptions {
+  parts: Part[];
+  entries: number;
+  migrations: number;
+  repeats: number;
+  runs: number;
+  latencyInputs: LatencyInput[];
+  /** How often the latency probe scrapes `/metrics` (ms). */
+  scrapeMs: number;
+  /** Give up on one latency run after this long (ms): counted as a miss, not a crash. */
+  runTimeoutMs: number;
+  outDir: string;
+  journalctl: string;
+  keep: boolean;
+}
+
+export const DEFAULT_OPTIONS: BenchOptions = {
+  parts: [...PARTS],
+  entries: 1_000_000,
+  migrations: 2_000,
+  repeats: 3,
+  runs: 100,
+  latencyInputs: [...LATENCY_INPUTS],
+  scrapeMs: 5,
+  runTimeoutMs: 5_000,
+  outDir: 'bench-results',
+  journalctl: 'journalctl',
+  keep: false,
+};
+
+export const USAGE = `usage: node dist/bench/run.js [options]
+  --only throughput|latency   run one part (default: both)
+  --entries N                 journal entries to generate (default ${DEFAULT_OPTIONS.entries})
+  --migrations N              QEMU migrations among them (default ${DEFAULT_OPTIONS.migrations})
+  --repeats N                 timed runs per side, best and median reported (default ${DEFAULT_OPTIONS.repeats})
+  --runs N                    detection-latency runs per input (default ${DEFAULT_OPTIONS.runs})
+  --latency-inputs LIST       file,journal (default both)
+  --scrape-ms N               /metrics polling period of the latency probe (default ${DEFAULT_OPTIONS.scrapeMs})
+  --run-timeout-ms N          one latency run gives up after this (default ${DEFAULT_OPTIONS.runTimeoutMs})
+  --out DIR                   where the JSON copy goes (default ${DEFAULT_OPTIONS.outDir})
+  --journalctl PATH           journalctl binary (default journalctl)
+  --keep                      keep the generated journal and temp dirs`;
+
+export type ParsedArgs = { ok: true; options: BenchOptions } | { ok: false; errors: string[]; help?: boolean };
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const o: BenchOptions = { ...DEFAULT_OPTIONS, parts: [...DEFAULT_OPTIONS.parts], latencyInputs: [...DEFAULT_OPTIONS.latencyInputs] };
+  const errors: string[] = [];
+  const int = (flag: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < min) {
+      errors.push(`${flag} needs an integer ≥ ${min} (got ${v ?? 'nothing'})`);
+      return min;
+    }
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const [name, inline] = flag.includes('=') ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)] : [flag, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (name) {
+      case '-h':
+      case '--help':
+        return { ok: false, errors: [], help: true };
+      case '--only': {
+        const v = value();
+        if (v === 'throughput' || v === 'latency') o.parts = [v];
+        else errors.push(`--only takes throughput or latency (got ${v ?? 'nothing'})`);
+        break;
+      }
+      case '--entries':
+        o.entries = int(name, value(), 1);
+        break;
+      case '--migrations':
+        o.migrations = int(name, value(), 0);
+        break;
+      case '--repeats':
+        o.repeats = int(name, value(), 1);
+        break;
+      case '--runs':
+        o.runs = int(name, value(), 1);
+        break;
+      case '--latency-inputs': {
+        const list = (value() ?? '').split(',').filter(Boolean);
+        const bad = list.filter((x) => !(LATENCY_INPUTS as readonly string[]).includes(x));
+        if (list.length === 0 || bad.length) errors.push(`--latency-inputs takes a list of ${LATENCY_INPUTS.join(',')} (got ${list.join(',') || 'nothing'})`);
+        else o.latencyInputs = list as LatencyInput[];
+        break;
+      }
+      case '--scrape-ms':
+        o.scrapeMs = int(name, value(), 1);
+        break;
+      case '--run-timeout-ms':
+        o.runTimeoutMs = int(name, value(), 100);
+        break;
+      case '--out': {
+        const v = value();
+        if (v) o.outDir = v;
+        else errors.push('--out needs a directory');
+        break;
+      }
+      case '--journalctl': {
+        const v = value();
+        if (v) o.journalctl = v;
+        else errors.push('--journalctl needs a path');
+        break;
+      }
+      case '--keep':
+        o.keep = true;
+        break;
+      default:
+        errors.push(`unknown option ${flag}`);
+    }
+  }
+  return errors.length ? { ok: false, errors } : { ok: true, options: o };
+}
