@@ -250,6 +250,28 @@ describe('LibvirtLogSource', () => {
     expect(c.errors.map((e) => [e.stage, e.type])).toEqual([['libvirt-log', LIBVIRT_LOG_ERRORS.oversize]]);
   });
 
+  it('hands an appended line off within milliseconds (fs.watch), well under the 250 ms poll', async () => {
+    const vmLog = path.join(logDir, 'lat.log');
+    await writeFile(vmLog, '');
+    const c = collector();
+    const arrivedAt = new Map<string, number>();
+    const cb: SourceCallbacks = { ...c.cb, record: (r) => void arrivedAt.set((r as LogLineRecord).text, performance.now()) };
+    const src = new LibvirtLogSource({ host: 'h', stateDir, glob: path.join(logDir, '*.log') }, cb, { logger: quiet });
+    sources.push(src);
+    await src.start();
+    const lat: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      await appendFile(vmLog, `lat ${i}\n`);
+      await until(() => arrivedAt.has(`lat ${i}`), 5000);
+      lat.push(arrivedAt.get(`lat ${i}`)! - t0);
+      await sleep(20);
+    }
+    lat.sort((a, b) => a - b);
+    expect(lat[10]!).toBeLessThan(100);
+    expect(lat[19]!).toBeLessThan(400);
+  });
+
   it('reports a missing directory once and picks files up when it appears', async () => {
     await rm(logDir, { recursive: true });
     const c = collector();

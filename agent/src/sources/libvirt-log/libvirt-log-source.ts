@@ -1,4 +1,4 @@
-import { watch as fsWatch, promises as fsp, type FSWatcher } from 'node:fs';
+import { watch as fsWatch, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { INPUTS } from '@switchover/model';
 import type { LogLineRecord, Source, SourceCallbacks } from '../types.js';
@@ -7,6 +7,7 @@ import { stderrLogger, systemClock, type Clock, type SourceLogger } from '../chi
 import type { SplitLine } from '../line-splitter.js';
 import { compileGlob, vmNameFromLogPath, type FileGlob } from './glob.js';
 import { FileTailer, type FilePosition } from './tailer.js';
+import { ScanScheduler } from './scheduler.js';
 
 export interface LibvirtLogSourceConfig {
   host: string;
@@ -68,11 +69,7 @@ export class LibvirtLogSource implements Source {
   private saved: Record<string, FilePosition> = {};
   private firstStart = false;
   private scannedOnce = false;
-  private watcher: FSWatcher | undefined;
-  private timer: unknown;
-  private running = false;
-  private ticking: Promise<void> | undefined;
-  private again = false;
+  private readonly scheduler: ScanScheduler;
   private up: boolean | undefined;
   /** Failure keys reported in the current streak: a persisting failure is logged once. */
   private readonly failing = new Set<string>();
@@ -89,6 +86,13 @@ export class LibvirtLogSource implements Source {
     this.store = CheckpointFile.in(config.stateDir, 'libvirt-log-positions.json', (err) =>
       callbacks.error(this.stage, LIBVIRT_LOG_ERRORS.checkpointWrite, err),
     );
+    this.scheduler = new ScanScheduler(() => this.tick(), {
+      clock: this.clock,
+      pollMs: config.pollIntervalMs ?? 250,
+      dir: this.glob.dir,
+      watch: deps.watch === null ? null : (deps.watch ?? fsWatch),
+      onWatchError: (err) => this.fail('watch', LIBVIRT_LOG_ERRORS.watch, err),
+    });
   }
 
   async start(): Promise<void> {
@@ -100,17 +104,11 @@ export class LibvirtLogSource implements Source {
       this.callbacks.error(this.stage, LIBVIRT_LOG_ERRORS.checkpointRead, err);
       this.firstStart = true;
     }
-    this.running = true;
-    await this.requestTick();
-    this.schedulePoll();
+    await this.scheduler.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.watcher?.close();
-    this.watcher = undefined;
-    await this.ticking;
+    await this.scheduler.stop();
     for (const t of [...this.current.values(), ...this.retired]) {
       try {
         await t.close();
@@ -129,30 +127,6 @@ export class LibvirtLogSource implements Source {
     return [...this.current.keys()];
   }
 
-  private schedulePoll(): void {
-    if (!this.running) return;
-    this.timer = this.clock.setTimeout(() => {
-      void this.requestTick().finally(() => this.schedulePoll());
-    }, this.config.pollIntervalMs ?? 250);
-  }
-
-  /** Runs a scan now, or once more after the running one (events during a scan are not lost). */
-  private requestTick(): Promise<void> {
-    if (this.ticking) {
-      this.again = true;
-      return this.ticking;
-    }
-    this.ticking = (async () => {
-      do {
-        this.again = false;
-        if (this.running) await this.tick();
-      } while (this.again && this.running);
-    })().finally(() => {
-      this.ticking = undefined;
-    });
-    return this.ticking;
-  }
-
   private async tick(): Promise<void> {
     let names: string[] = [];
     let scanned = false;
@@ -161,7 +135,7 @@ export class LibvirtLogSource implements Source {
       scanned = true;
       this.ok('scan');
       this.setUp(true);
-      this.ensureWatch();
+      this.scheduler.ensureWatch();
     } catch (err) {
       this.fail('scan', LIBVIRT_LOG_ERRORS.scan, err);
       this.setUp(false);
@@ -278,21 +252,6 @@ export class LibvirtLogSource implements Source {
     const files: Record<string, FilePosition> = { ...this.saved };
     for (const [file, t] of this.current) files[file] = t.position();
     void this.store.save({ version: 1, files });
-  }
-
-  private ensureWatch(): void {
-    if (this.watcher || !this.running || this.deps.watch === null) return;
-    try {
-      // Appends inside the directory fire `change` events: read at once instead of at the next poll.
-      this.watcher = (this.deps.watch ?? fsWatch)(this.glob.dir, () => void this.requestTick());
-      this.watcher.on('error', (err) => {
-        this.fail('watch', LIBVIRT_LOG_ERRORS.watch, err);
-        this.watcher?.close();
-        this.watcher = undefined;
-      });
-    } catch (err) {
-      this.fail('watch', LIBVIRT_LOG_ERRORS.watch, err);
-    }
   }
 
   private setUp(up: boolean): void {
