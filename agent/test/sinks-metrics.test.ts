@@ -26,6 +26,20 @@ function make(): { sink: MetricsSink; registry: Registry } {
 const PROMTOOL = '/usr/bin/promtool';
 
 describe('MetricsSink', () => {
+  // Regression: the correlator reports a failure line as a failed `device-state` *and* a `device-failure`;
+  // the first used to consume the de-duplication key, so the silent-failure counter never moved (found in the demo).
+  it('counts the silent failure when a failed device-state for the same line comes first', async () => {
+    const { sink, registry } = make();
+    const effects = silentDestinationEffects();
+    const failure = effects.find((e) => e.kind === 'device-failure');
+    if (failure?.kind !== 'device-failure') throw new Error('fixture has no device-failure');
+    const first = { kind: 'device-state' as const, session: failure.session, device: failure.failure.device, state: failure.failure.target ?? 'RUNNING', ok: false, observation: failure.observation };
+    sink.handle([...effects.slice(0, 3), first, ...effects.slice(3)], 0);
+    const m = samples(await registry.metrics());
+    expect(m.get(`${METRICS.silentDestinationFailures}{vm="vm1",device="0000:3b:00.1"}`)).toBe(1);
+    expect(m.get(`${METRICS.vfioTransitions}{state="RUNNING",result="failed"}`)).toBe(1);
+  });
+
   it('counts a silent destination failure once, by VM and device, and closes the session', async () => {
     const { sink, registry } = make();
     const effects = silentDestinationEffects();

@@ -36,6 +36,8 @@ export class MetricsSink implements EffectSink, SelfMetrics {
    * line, or a replay of the same line after a restart, count once.
    */
   private readonly countedFailures = new BoundedSet(10_000);
+  /** Silent failures already counted (same key), so a replayed line never pages twice. */
+  private readonly countedSilent = new BoundedSet(10_000);
   /** Sessions already closed: a late or replayed effect must not count them in progress again. */
   private readonly closedIds = new BoundedSet(10_000);
 
@@ -87,8 +89,11 @@ export class MetricsSink implements EffectSink, SelfMetrics {
       case 'device-failure': {
         this.track(e.session);
         const f = e.failure;
-        const fresh = this.failedTransition(e.session, f.device, f.target ?? 'UNKNOWN', f.time);
-        if (fresh && !f.fatal) this.m.silent.inc({ [LABELS.vm]: e.session.vm, [LABELS.device]: f.device });
+        // The correlator may already have reported this line as a failed `device-state`: the
+        // transition counts once either way, and the silent-failure counter has its own de-duplication.
+        this.failedTransition(e.session, f.device, f.target ?? 'UNKNOWN', f.time);
+        if (!f.fatal && this.countedSilent.add(`${e.session.id}|${f.device}|${f.time}`))
+          this.m.silent.inc({ [LABELS.vm]: e.session.vm, [LABELS.device]: f.device });
         return;
       }
       case 'session-closed':
