@@ -124,6 +124,22 @@ describe.skipIf(!journaldAvailable())('JournaldSource with a real journald', () 
     }
   });
 
+  it("startAt 'now' skips what is already in the journal and follows new entries", async () => {
+    await ns.writeLines(['old entry'], 'nowtest');
+    const c = collector();
+    const src = new JournaldSource({ host: 'h', stateDir: dir, namespace: ns.namespace, matches: ['SYSLOG_IDENTIFIER=nowtest'] }, c.cb, { logger: quiet });
+    await src.start();
+    try {
+      await new Promise((r) => setTimeout(r, 700)); // journalctl seeks to the tail at start-up
+      await ns.writeLines(['new entry'], 'nowtest');
+      await until(() => c.records.length >= 1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(c.records.map((r) => r.text)).toEqual(['new entry']);
+    } finally {
+      await src.stop();
+    }
+  });
+
   it('journalctl killed mid-stream is restarted after the cursor: every line exactly once; a new source resumes', async () => {
     const N = 300;
     const c = collector(2); // a slow consumer leaves output buffered in the pipe when the kill lands
@@ -142,11 +158,15 @@ describe.skipIf(!journaldAvailable())('JournaldSource with a real journald', () 
       await ns.writeLines(lines.slice(0, 150), 'numtest');
       await until(() => c.records.length >= 40);
       started[0]!.child.kill('SIGKILL');
+      const atKill = c.records.length;
+      expect(atKill).toBeLessThan(150); // the kill lands with entries still unread
       await ns.writeLines(lines.slice(150), 'numtest');
       await until(() => c.records.length >= N);
       await new Promise((r) => setTimeout(r, 500)); // room for duplicates to show up
       expect(started.length).toBeGreaterThanOrEqual(2);
       expect(started[1]!.args.some((a) => a.startsWith('--after-cursor='))).toBe(true);
+      // Regression: without --lines=all next to --after-cursor, journalctl --follow skipped all but
+      // the last 10 entries of the backlog after the cursor.
       expect(c.records.map((r) => r.text)).toEqual(lines);
       expect(c.errors.map((e) => e.type)).toEqual([JOURNALD_ERRORS.childExit]);
     } finally {
