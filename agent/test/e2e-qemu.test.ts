@@ -4,7 +4,7 @@
  * exports spans to an in-process OTLP receiver.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { startQemu, type QemuProcess } from '../src/demo/qemu.js';
 import { sample, startTestAgent } from './helpers/agents.js';
 import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
 
+const FAILURE_LINE = '0000:3b:00.1: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error';
 let root: string;
 let otlp: OtlpReceiver;
 let hvA: Agent;
@@ -45,12 +46,12 @@ async function until<T>(what: string, ms: number, probe: () => T | null | undefi
 const metrics = async (a: Agent): Promise<string> => a.registry.metrics();
 
 /** Start both QEMUs of one migration; the agents attach through their watched QMP directories. */
-async function pair(vm: string, opts: { dstRamMb?: number } = {}) {
+async function pair(vm: string, opts: { dstRamMb?: number; paused?: boolean } = {}) {
   const uuid = randomUUID();
   const port = await freePort();
   const sock = (host: string, who: string) => join(root, host, who === 'agent' ? 'qmp' : 'orch', `${vm}.qmp`);
   const common = { name: vm, uuid, traces: ['migrate_set_state', 'source_return_path_thread_shut'] };
-  const dst = startQemu({ ...common, ramMb: opts.dstRamMb ?? 64, incomingPort: port, qmpSockets: [sock('hv-b', 'orch'), sock('hv-b', 'agent')], logFile: join(root, 'hv-b', `${vm}.log`) });
+  const dst = startQemu({ ...common, ramMb: opts.dstRamMb ?? 64, incomingPort: port, paused: opts.paused ?? false, qmpSockets: [sock('hv-b', 'orch'), sock('hv-b', 'agent')], logFile: join(root, 'hv-b', `${vm}.log`) });
   const src = startQemu({ ...common, qmpSockets: [sock('hv-a', 'orch'), sock('hv-a', 'agent')], logFile: join(root, 'hv-a', `${vm}.log`) });
   qemus.push(dst, src);
   const dstO = await Orchestrator.connect(sock('hv-b', 'orch'));
@@ -129,6 +130,31 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     expect(srcRoot?.status.code).not.toBe(2);
     const phases = spans.filter((s) => s.name === SPANS.phase && s.parentSpanId === srcRoot?.spanId).map((s) => s.attributes['migration.phase']);
     expect(phases).toEqual(expect.arrayContaining(['setup', 'active']));
+  });
+
+  it('the silent destination failure: the VFIO line after RESUME (libvirt flow) is caught live by the destination agent', async () => {
+    // libvirt's flow: the destination starts paused and runs only after `cont`, which prints the failure line.
+    const { srcO, dstO, port } = await pair('vm-gpu', { paused: true });
+    const dstDone = dstO.waitForEvent(isMigrationStatus('completed'), 20_000);
+    await srcO.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
+    await dstDone;
+    const resumed = dstO.waitForEvent((e) => e.event === 'RESUME', 5000);
+    await dstO.execute('cont');
+    await resumed;
+    appendFileSync(join(root, 'hv-b', 'vm-gpu.log'), `${FAILURE_LINE}\n`);
+    await until('the silent failure counter', 5000, async () =>
+      sample(await metrics(hvB), METRICS.silentDestinationFailures, { vm: 'vm-gpu', device: '0000:3b:00.1' }) === 1,
+    );
+    const m = await until('both sides to close', 15_000, settled('vm-gpu'));
+    expect(m.verdict).toBe('silent-destination-failure');
+    expect(m.failedDevices).toEqual(['0000:3b:00.1']);
+    expect(m.source?.outcome).toBe('completed');
+    expect(m.destination?.outcome).toBe('completed-with-device-failure');
+    expect(sample(await metrics(hvB), METRICS.sessions, { role: 'destination', outcome: 'completed-with-device-failure' })).toBe(1);
+    const spans = await otlp.waitFor((all) => all.some((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-gpu' && s.attributes['migration.role'] === 'destination'), 15_000);
+    const dstRoot = spans.find((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-gpu' && s.attributes['migration.role'] === 'destination');
+    expect(dstRoot?.status.code).toBe(2);
+    expect(dstRoot?.events.some((e) => e.attributes['qemu.log.line'] === FAILURE_LINE)).toBe(true);
   });
 
   it('a failed migration (destination RAM size differs): failed, and the destination QEMU exits', async () => {
