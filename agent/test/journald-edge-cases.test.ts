@@ -2,9 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { JournaldSource, journalctlArgs, JOURNALD_ERRORS } from '../src/sources/journald/journald-source.js';
+import { JournaldSource, journalctlArgs, journaldCheckpointName, JOURNALD_ERRORS } from '../src/sources/journald/journald-source.js';
 import { parseEntry, vmFromCmdline } from '../src/sources/journald/entry.js';
 import { readLocalBootId } from '../src/sources/journald/pid-vm-cache.js';
+import { spawnDyingWithParent } from '../src/sources/child-process.js';
 import type { LogLineRecord, RawRecord, SourceCallbacks, SourceStatus } from '../src/sources/types.js';
 
 const FIXTURE = '/work/shared/fixtures/qemu-7.2/journalctl-json-edge-cases.jsonl';
@@ -128,6 +129,36 @@ describe('JournaldSource with a stand-in journalctl', () => {
       expect((c2.records[0] as LogLineRecord).vm).toBeUndefined();
     } finally {
       await src2.stop();
+    }
+  });
+
+  it('drops a saved cursor that the real journalctl cannot seek to, and follows from the configured start', async () => {
+    const state = path.join(dir, 'state');
+    const journalDir = path.join(dir, 'journal');
+    await (await import('node:fs/promises')).mkdir(journalDir);
+    await (await import('node:fs/promises')).mkdir(state);
+    const cfg = { host: 'h', stateDir: state, directory: journalDir };
+    await writeFile(path.join(state, journaldCheckpointName(cfg)), JSON.stringify({ version: 1, cursor: 'garbage' }));
+    const c = collector();
+    const seen: (readonly string[])[] = [];
+    const src = new JournaldSource(cfg, c.cb, {
+      logger: quiet,
+      backoff: { initialMs: 50, maxMs: 100 },
+      spawn: (cmd, args, opts) => {
+        seen.push(args);
+        return spawnDyingWithParent(cmd, args, opts);
+      },
+    });
+    await src.start();
+    try {
+      await until(() => seen.length >= 2);
+      expect(c.errors.map((e) => e.type)).toEqual([JOURNALD_ERRORS.cursorRejected]);
+      expect(String(c.errors[0]!.err)).toContain('Failed to seek to cursor');
+      expect(seen[0]).toContain('--after-cursor=garbage');
+      expect(seen[1]!.some((a) => a.startsWith('--after-cursor'))).toBe(false);
+      expect(seen[1]).toContain('--lines=0');
+    } finally {
+      await src.stop();
     }
   });
 

@@ -68,6 +68,16 @@ interface Checkpoint {
   cursor: string;
 }
 
+/** Instance label: namespace, directory or `system`. */
+export function journaldInstance(c: JournaldSourceConfig): string {
+  return c.instance ?? c.namespace ?? c.directory ?? 'system';
+}
+
+/** The cursor file's name inside `stateDir`, one per journal followed. */
+export function journaldCheckpointName(c: JournaldSourceConfig): string {
+  return `journald-${journaldInstance(c).replace(/[^A-Za-z0-9_.-]/g, '_')}.cursor.json`;
+}
+
 export function journalctlArgs(c: JournaldSourceConfig, cursor: string | undefined): string[] {
   const a = ['--follow', '--merge', '--output=json', '--no-pager'];
   if (c.all) a.push('--all');
@@ -105,12 +115,11 @@ export class JournaldSource implements Source {
     private readonly callbacks: SourceCallbacks,
     private readonly deps: JournaldSourceDeps = {},
   ) {
-    this.instance = config.instance ?? config.namespace ?? config.directory ?? 'system';
+    this.instance = journaldInstance(config);
     this.name = `${INPUTS.journald}:${this.instance}`;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? stderrLogger;
-    const file = `journald-${this.instance.replace(/[^A-Za-z0-9_.-]/g, '_')}.cursor.json`;
-    this.store = CheckpointFile.in(config.stateDir, file, (err) =>
+    this.store = CheckpointFile.in(config.stateDir, journaldCheckpointName(config), (err) =>
       callbacks.error(this.stage, JOURNALD_ERRORS.checkpointWrite, err),
     );
     this.cache = this.makeCache(undefined);
