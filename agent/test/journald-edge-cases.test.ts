@@ -2,7 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { JournaldSource, journalctlArgs, journaldCheckpointName, JOURNALD_ERRORS } from '../src/sources/journald/journald-source.js';
+import {
+  JournaldSource,
+  journalctlArgs,
+  journaldCheckpointName,
+  JOURNALD_ERRORS,
+} from '../src/sources/journald/journald-source.js';
 import { parseEntry, vmFromCmdline } from '../src/sources/journald/entry.js';
 import { readLocalBootId } from '../src/sources/journald/pid-vm-cache.js';
 import { spawnDyingWithParent } from '../src/sources/child-process.js';
@@ -34,7 +39,11 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 
 describe('journal entry parsing', () => {
   it('reads -name in libvirt, plain and escaped-comma forms, and -uuid', () => {
-    expect(vmFromCmdline('/usr/bin/qemu-system-x86_64 -name guest=ml-train-2,debug-threads=on -S -uuid f59da17c-95ce-44e4-8f08-26b65c9ad8f5')).toEqual({
+    expect(
+      vmFromCmdline(
+        '/usr/bin/qemu-system-x86_64 -name guest=ml-train-2,debug-threads=on -S -uuid f59da17c-95ce-44e4-8f08-26b65c9ad8f5',
+      ),
+    ).toEqual({
       name: 'ml-train-2',
       uuid: 'f59da17c-95ce-44e4-8f08-26b65c9ad8f5',
     });
@@ -44,14 +53,29 @@ describe('journal entry parsing', () => {
   });
 
   it('keeps a repeated field as several values and rejects non-JSON', () => {
-    const r = parseEntry(JSON.stringify({ MESSAGE: ['one', [0x74, 0x77, 0x6f]], _PID: ['5', '6'], __CURSOR: 'c' }));
+    const r = parseEntry(
+      JSON.stringify({ MESSAGE: ['one', [0x74, 0x77, 0x6f]], _PID: ['5', '6'], __CURSOR: 'c' }),
+    );
     expect(r).toMatchObject({ ok: true, entry: { lines: ['one', 'two'], pid: 5, cursor: 'c' } });
     expect(parseEntry('{"MESSAGE": "trunc')).toEqual({ ok: false, reason: 'json' });
   });
 
   it('builds journalctl arguments: --all off by default, a cursor always comes with --lines=all', () => {
-    const base = { host: 'h', stateDir: '/x', namespace: 'ns', matches: ['SYSLOG_IDENTIFIER=qemu-system-x86_64'] };
-    expect(journalctlArgs(base, undefined)).toEqual(['--follow', '--merge', '--output=json', '--no-pager', '--namespace=ns', '--lines=0', 'SYSLOG_IDENTIFIER=qemu-system-x86_64']);
+    const base = {
+      host: 'h',
+      stateDir: '/x',
+      namespace: 'ns',
+      matches: ['SYSLOG_IDENTIFIER=qemu-system-x86_64'],
+    };
+    expect(journalctlArgs(base, undefined)).toEqual([
+      '--follow',
+      '--merge',
+      '--output=json',
+      '--no-pager',
+      '--namespace=ns',
+      '--lines=0',
+      'SYSLOG_IDENTIFIER=qemu-system-x86_64',
+    ]);
     const withCursor = journalctlArgs({ ...base, all: true, startAt: 'all' }, 's=1;i=2');
     expect(withCursor).toContain('--all');
     expect(withCursor).toContain('--after-cursor=s=1;i=2');
@@ -72,23 +96,40 @@ describe('JournaldSource with a stand-in journalctl', () => {
   it('decodes MESSAGE strings, byte arrays and embedded newlines, skips null and bad JSON, uses /proc fallback', async () => {
     const bootId = (await readLocalBootId()) ?? 'noboot';
     // One extra entry from this boot without _CMDLINE: attribution must come from the cmdline reader.
-    const extra = JSON.stringify({ MESSAGE: 'from a live pid', _PID: '4242', _BOOT_ID: bootId, __REALTIME_TIMESTAMP: '1795702811300000', __CURSOR: 'extra-1' });
+    const extra = JSON.stringify({
+      MESSAGE: 'from a live pid',
+      _PID: '4242',
+      _BOOT_ID: bootId,
+      __REALTIME_TIMESTAMP: '1795702811300000',
+      __CURSOR: 'extra-1',
+    });
     const out = path.join(dir, 'out.jsonl');
     await writeFile(out, (await readFile(FIXTURE, 'utf8')) + '{"MESSAGE": "truncated\n' + extra + '\n');
     const script = path.join(dir, 'journalctl');
-    await writeFile(script, `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/args.txt"\ncat "${out}"\nexec sleep 3600\n`);
+    await writeFile(
+      script,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/args.txt"\ncat "${out}"\nexec sleep 3600\n`,
+    );
     await chmod(script, 0o755);
 
     const c = collector();
     const asked: number[] = [];
     const src = new JournaldSource(
-      { host: 'h1', stateDir: path.join(dir, 'state'), journalctl: script, directory: '/nonexistent', matches: ['SYSLOG_IDENTIFIER=qemu-system-x86_64'] },
+      {
+        host: 'h1',
+        stateDir: path.join(dir, 'state'),
+        journalctl: script,
+        directory: '/nonexistent',
+        matches: ['SYSLOG_IDENTIFIER=qemu-system-x86_64'],
+      },
       c.cb,
       {
         logger: quiet,
         readCmdline: async (pid) => {
           asked.push(pid);
-          return pid === 4242 ? ['qemu-system-x86_64', '-name', 'guest=vm42', '-uuid', '11111111-2222-3333-4444-555555555555'] : undefined;
+          return pid === 4242
+            ? ['qemu-system-x86_64', '-name', 'guest=vm42', '-uuid', '11111111-2222-3333-4444-555555555555']
+            : undefined;
         },
       },
     );
@@ -97,12 +138,25 @@ describe('JournaldSource with a stand-in journalctl', () => {
       await until(() => c.records.length >= 5);
       // --directory disables /proc (another host's pids), so use a namespace-less second run below.
       const texts = c.records.map((r) => (r as LogLineRecord).text);
-      expect(texts).toEqual(['line1', 'line2 (embedded newline)', 'bad utf8 \uFFFD\uFFFD here', 'normal \x1b[31mANSI\x1b[0m', 'from a live pid']);
+      expect(texts).toEqual([
+        'line1',
+        'line2 (embedded newline)',
+        'bad utf8 \uFFFD\uFFFD here',
+        'normal \x1b[31mANSI\x1b[0m',
+        'from a live pid',
+      ]);
       const first = c.records[0] as LogLineRecord;
-      expect(first).toMatchObject({ kind: 'log-line', host: 'h1', origin: { kind: 'journald' }, transportTime: 1795702811235.566 });
+      expect(first).toMatchObject({
+        kind: 'log-line',
+        host: 'h1',
+        origin: { kind: 'journald' },
+        transportTime: 1795702811235.566,
+      });
       expect(first.vm).toBeUndefined();
       expect(asked).toEqual([]);
-      expect(c.errors.map((e) => e.type).sort()).toEqual([JOURNALD_ERRORS.json, JOURNALD_ERRORS.messageNull].sort());
+      expect(c.errors.map((e) => e.type).sort()).toEqual(
+        [JOURNALD_ERRORS.json, JOURNALD_ERRORS.messageNull].sort(),
+      );
       expect(c.errors.every((e) => e.stage === 'journald')).toBe(true);
       const args = (await readFile(path.join(dir, 'args.txt'), 'utf8')).trim().split('\n');
       expect(args).toContain('--directory=/nonexistent');
@@ -116,14 +170,26 @@ describe('JournaldSource with a stand-in journalctl', () => {
 
     // Same output on the local journal (no --directory): the entry of this boot is attributed via /proc.
     const c2 = collector();
-    const src2 = new JournaldSource({ host: 'h1', stateDir: path.join(dir, 'state2'), journalctl: script, startAt: 'all' }, c2.cb, {
-      logger: quiet,
-      readCmdline: async (pid) => (asked.push(pid), pid === 4242 ? ['qemu-system-x86_64', '-name', 'guest=vm42', '-uuid', '11111111-2222-3333-4444-555555555555'] : undefined),
-    });
+    const src2 = new JournaldSource(
+      { host: 'h1', stateDir: path.join(dir, 'state2'), journalctl: script, startAt: 'all' },
+      c2.cb,
+      {
+        logger: quiet,
+        readCmdline: async (pid) => (
+          asked.push(pid),
+          pid === 4242
+            ? ['qemu-system-x86_64', '-name', 'guest=vm42', '-uuid', '11111111-2222-3333-4444-555555555555']
+            : undefined
+        ),
+      },
+    );
     await src2.start();
     try {
       await until(() => c2.records.length >= 5);
-      expect((c2.records[4] as LogLineRecord).vm).toEqual({ name: 'vm42', uuid: '11111111-2222-3333-4444-555555555555' });
+      expect((c2.records[4] as LogLineRecord).vm).toEqual({
+        name: 'vm42',
+        uuid: '11111111-2222-3333-4444-555555555555',
+      });
       // The fixture's all-zero boot is not this boot: pid 7 there is never looked up here.
       expect(asked).toEqual([4242]);
       expect((c2.records[0] as LogLineRecord).vm).toBeUndefined();
@@ -138,7 +204,10 @@ describe('JournaldSource with a stand-in journalctl', () => {
     await (await import('node:fs/promises')).mkdir(journalDir);
     await (await import('node:fs/promises')).mkdir(state);
     const cfg = { host: 'h', stateDir: state, directory: journalDir };
-    await writeFile(path.join(state, journaldCheckpointName(cfg)), JSON.stringify({ version: 1, cursor: 'garbage' }));
+    await writeFile(
+      path.join(state, journaldCheckpointName(cfg)),
+      JSON.stringify({ version: 1, cursor: 'garbage' }),
+    );
     const c = collector();
     const seen: (readonly string[])[] = [];
     const src = new JournaldSource(cfg, c.cb, {
@@ -164,10 +233,14 @@ describe('JournaldSource with a stand-in journalctl', () => {
 
   it('reports a journalctl that cannot start and keeps retrying with backoff', async () => {
     const c = collector();
-    const src = new JournaldSource({ host: 'h', stateDir: dir, journalctl: path.join(dir, 'missing-journalctl') }, c.cb, {
-      backoff: { initialMs: 50, maxMs: 100 },
-      logger: quiet,
-    });
+    const src = new JournaldSource(
+      { host: 'h', stateDir: dir, journalctl: path.join(dir, 'missing-journalctl') },
+      c.cb,
+      {
+        backoff: { initialMs: 50, maxMs: 100 },
+        logger: quiet,
+      },
+    );
     await src.start();
     try {
       await until(() => c.errors.length >= 3);

@@ -76,58 +76,75 @@ describe.skipIf(!journaldAvailable())('JournaldSource with a real journald', () 
     await rm(dir, { recursive: true, force: true });
   });
 
-  it.skipIf(!hasQemu)('receives a real QEMU stderr and injected VFIO lines live, attributed by _PID', async () => {
-    const c = collector();
-    const src = new JournaldSource(
-      { host: 'dst1', stateDir: dir, namespace: ns.namespace, startAt: 'all', matches: ['SYSLOG_IDENTIFIER=qemu-system-x86_64'] },
-      c.cb,
-      { logger: quiet },
-    );
-    await src.start();
-    try {
-      const stream = await ns.openStream('qemu-system-x86_64');
-      const qmpPath = path.join(dir, 'q.qmp');
-      // prettier-ignore
-      const qemu = spawn('qemu-system-x86_64', ['-machine', 'pc', '-nographic', '-nodefaults', '-accel', 'tcg', '-m', '64M',
+  it.skipIf(!hasQemu)(
+    'receives a real QEMU stderr and injected VFIO lines live, attributed by _PID',
+    async () => {
+      const c = collector();
+      const src = new JournaldSource(
+        {
+          host: 'dst1',
+          stateDir: dir,
+          namespace: ns.namespace,
+          startAt: 'all',
+          matches: ['SYSLOG_IDENTIFIER=qemu-system-x86_64'],
+        },
+        c.cb,
+        { logger: quiet },
+      );
+      await src.start();
+      try {
+        const stream = await ns.openStream('qemu-system-x86_64');
+        const qmpPath = path.join(dir, 'q.qmp');
+        // prettier-ignore
+        const qemu = spawn('qemu-system-x86_64', ['-machine', 'pc', '-nographic', '-nodefaults', '-accel', 'tcg', '-m', '64M',
         '-name', 'guest=jtest', '-uuid', '6d1f0c2a-1111-4222-8333-944445555666', '-msg', 'timestamp=on',
         '-trace', 'enable=migrate_set_state', '-S', '-qmp', `unix:${qmpPath},server=on,wait=off`],
         { stdio: ['ignore', 'ignore', stream] });
-      children.push(qemu);
-      // A migration to a pipe makes QEMU print its migrate_set_state trace lines to stderr.
-      await qmp(qmpPath, [{ execute: 'migrate', arguments: { uri: 'exec:cat > /dev/null' } }]);
-      await until(() => c.records.some((r) => r.text.includes('migrate_set_state new state completed')));
+        children.push(qemu);
+        // A migration to a pipe makes QEMU print its migrate_set_state trace lines to stderr.
+        await qmp(qmpPath, [{ execute: 'migrate', arguments: { uri: 'exec:cat > /dev/null' } }]);
+        await until(() => c.records.some((r) => r.text.includes('migrate_set_state new state completed')));
 
-      const vfio = [
-        '0000:3b:00.1: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error',
-        '0000:3b:00.1: Failed to set device state 0x1',
-      ];
-      await ns.writeAsPid(qemu.pid!, vfio);
-      await ns.writeLines(['not from qemu'], 'qemu-system-x86_64');
-      await until(() => c.records.some((r) => r.text === 'not from qemu') && vfio.every((v) => c.records.some((r) => r.text === v)));
+        const vfio = [
+          '0000:3b:00.1: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error',
+          '0000:3b:00.1: Failed to set device state 0x1',
+        ];
+        await ns.writeAsPid(qemu.pid!, vfio);
+        await ns.writeLines(['not from qemu'], 'qemu-system-x86_64');
+        await until(
+          () =>
+            c.records.some((r) => r.text === 'not from qemu') &&
+            vfio.every((v) => c.records.some((r) => r.text === v)),
+        );
 
-      const jtest = { name: 'jtest', uuid: '6d1f0c2a-1111-4222-8333-944445555666' };
-      const traces = c.records.filter((r) => r.text.includes(':migrate_set_state new state '));
-      expect(traces.map((r) => r.text.split('new state ')[1])).toEqual(['setup', 'active', 'completed']);
-      for (const r of traces) {
-        expect(r.vm).toEqual(jtest);
-        expect(r.origin).toEqual({ kind: 'journald' });
-        expect(Math.abs(r.transportTime! - Date.now())).toBeLessThan(60_000);
+        const jtest = { name: 'jtest', uuid: '6d1f0c2a-1111-4222-8333-944445555666' };
+        const traces = c.records.filter((r) => r.text.includes(':migrate_set_state new state '));
+        expect(traces.map((r) => r.text.split('new state ')[1])).toEqual(['setup', 'active', 'completed']);
+        for (const r of traces) {
+          expect(r.vm).toEqual(jtest);
+          expect(r.origin).toEqual({ kind: 'journald' });
+          expect(Math.abs(r.transportTime! - Date.now())).toBeLessThan(60_000);
+        }
+        for (const v of vfio) expect(c.records.find((r) => r.text === v)?.vm).toEqual(jtest);
+        expect(c.records.find((r) => r.text === 'not from qemu')?.vm).toBeUndefined();
+        expect(src.lagSeconds()).toBeGreaterThanOrEqual(0);
+        expect(src.lagSeconds()).toBeLessThan(30);
+        expect(c.errors).toEqual([]);
+        qemu.kill('SIGTERM');
+      } finally {
+        await src.stop();
       }
-      for (const v of vfio) expect(c.records.find((r) => r.text === v)?.vm).toEqual(jtest);
-      expect(c.records.find((r) => r.text === 'not from qemu')?.vm).toBeUndefined();
-      expect(src.lagSeconds()).toBeGreaterThanOrEqual(0);
-      expect(src.lagSeconds()).toBeLessThan(30);
-      expect(c.errors).toEqual([]);
-      qemu.kill('SIGTERM');
-    } finally {
-      await src.stop();
-    }
-  });
+    },
+  );
 
   it("startAt 'now' skips what is already in the journal and follows new entries", async () => {
     await ns.writeLines(['old entry'], 'nowtest');
     const c = collector();
-    const src = new JournaldSource({ host: 'h', stateDir: dir, namespace: ns.namespace, matches: ['SYSLOG_IDENTIFIER=nowtest'] }, c.cb, { logger: quiet });
+    const src = new JournaldSource(
+      { host: 'h', stateDir: dir, namespace: ns.namespace, matches: ['SYSLOG_IDENTIFIER=nowtest'] },
+      c.cb,
+      { logger: quiet },
+    );
     await src.start();
     try {
       await new Promise((r) => setTimeout(r, 700)); // journalctl seeks to the tail at start-up
@@ -149,7 +166,13 @@ describe.skipIf(!journaldAvailable())('JournaldSource with a real journald', () 
       started.push({ child, args });
       return child;
     };
-    const cfg = { host: 'h', stateDir: dir, namespace: ns.namespace, startAt: 'all' as const, matches: ['SYSLOG_IDENTIFIER=numtest'] };
+    const cfg = {
+      host: 'h',
+      stateDir: dir,
+      namespace: ns.namespace,
+      startAt: 'all' as const,
+      matches: ['SYSLOG_IDENTIFIER=numtest'],
+    };
     const deps = { logger: quiet, spawn: spawnSpy, backoff: { initialMs: 100, maxMs: 300 } };
     const src = new JournaldSource(cfg, c.cb, deps);
     await src.start();

@@ -49,7 +49,9 @@ describe('LineSplitter', () => {
     const s = new LineSplitter();
     s.push(Buffer.from('{"MESSAGE":"half'));
     s.reset();
-    expect(s.push(Buffer.from('{"MESSAGE":"whole"}\n'))).toEqual([{ text: '{"MESSAGE":"whole"}', end: 20, line: 1 }]);
+    expect(s.push(Buffer.from('{"MESSAGE":"whole"}\n'))).toEqual([
+      { text: '{"MESSAGE":"whole"}', end: 20, line: 1 },
+    ]);
   });
 });
 

@@ -1,8 +1,22 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appendFile, copyFile, mkdtemp, open, rename, rm, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import {
+  appendFile,
+  copyFile,
+  mkdtemp,
+  open,
+  rename,
+  rm,
+  truncate,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { LibvirtLogSource, LIBVIRT_LOG_ERRORS, type LibvirtLogSourceConfig } from '../src/sources/libvirt-log/libvirt-log-source.js';
+import {
+  LibvirtLogSource,
+  LIBVIRT_LOG_ERRORS,
+  type LibvirtLogSourceConfig,
+} from '../src/sources/libvirt-log/libvirt-log-source.js';
 import { compileGlob, vmNameFromLogPath } from '../src/sources/libvirt-log/glob.js';
 import type { LogLineRecord, RawRecord, SourceCallbacks, SourceStatus } from '../src/sources/types.js';
 
@@ -29,7 +43,8 @@ async function until(check: () => boolean, ms = 15_000): Promise<void> {
   }
 }
 
-const num = (i: number) => `2026-11-26T10:00:00.000000Z qemu-system-x86_64: numbered line ${String(i).padStart(4, '0')}`;
+const num = (i: number) =>
+  `2026-11-26T10:00:00.000000Z qemu-system-x86_64: numbered line ${String(i).padStart(4, '0')}`;
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => num(a + k));
 
 /** Every line exactly once (order across a rotated pair may interleave). */
@@ -73,11 +88,19 @@ describe('LibvirtLogSource', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function startSource(c: ReturnType<typeof collector>, extra: Partial<LibvirtLogSourceConfig> = {}, watch?: null) {
-    const src = new LibvirtLogSource({ host: 'kvm-a19', stateDir, glob: path.join(logDir, '*.log'), pollIntervalMs: 50, ...extra }, c.cb, {
-      logger: quiet,
-      ...(watch === null ? { watch: null } : {}),
-    });
+  async function startSource(
+    c: ReturnType<typeof collector>,
+    extra: Partial<LibvirtLogSourceConfig> = {},
+    watch?: null,
+  ) {
+    const src = new LibvirtLogSource(
+      { host: 'kvm-a19', stateDir, glob: path.join(logDir, '*.log'), pollIntervalMs: 50, ...extra },
+      c.cb,
+      {
+        logger: quiet,
+        ...(watch === null ? { watch: null } : {}),
+      },
+    );
     sources.push(src);
     await src.start();
     return src;
@@ -96,7 +119,10 @@ describe('LibvirtLogSource', () => {
     const c = collector();
     const src = await startSource(c);
     expect(src.files()).toEqual([vmLog]);
-    await appendFile(vmLog, '0000:e1:00.4: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error\n');
+    await appendFile(
+      vmLog,
+      '0000:e1:00.4: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error\n',
+    );
     const euro = Buffer.from('caf\u00e9 \u20ac end\n');
     await appendFile(vmLog, euro.subarray(0, 6)); // cut inside the two-byte é
     await sleep(120);
@@ -187,11 +213,21 @@ describe('LibvirtLogSource', () => {
     await writeFile(vmLog, '');
     const c = collector();
     await startSource(c, { pollIntervalMs: 400 }, null);
-    await appendFile(vmLog, range(0, 10).map((l) => l + '\n').join(''));
+    await appendFile(
+      vmLog,
+      range(0, 10)
+        .map((l) => l + '\n')
+        .join(''),
+    );
     await until(() => c.records.length >= 10);
     // Truncate and refill with more bytes than were read, inside one poll period.
     await truncate(vmLog, 0);
-    await appendFile(vmLog, range(10, 40).map((l) => l + '\n').join(''));
+    await appendFile(
+      vmLog,
+      range(10, 40)
+        .map((l) => l + '\n')
+        .join(''),
+    );
     await until(() => c.records.length >= 40);
     await sleep(500);
     expect(c.texts()).toEqual(range(0, 40));
@@ -202,17 +238,37 @@ describe('LibvirtLogSource', () => {
     await writeFile(vmLog, 'before start\n');
     const c1 = collector();
     const s1 = await startSource(c1);
-    await appendFile(vmLog, range(0, 20).map((l) => l + '\n').join(''));
+    await appendFile(
+      vmLog,
+      range(0, 20)
+        .map((l) => l + '\n')
+        .join(''),
+    );
     await until(() => c1.records.length >= 20);
     await s1.stop();
     sources.splice(sources.indexOf(s1), 1);
     expect(c1.texts()).toEqual(range(0, 20));
 
     // While the agent is down: more lines, then a rotation with a tail in the old file, then a new file.
-    await appendFile(vmLog, range(20, 30).map((l) => l + '\n').join(''));
+    await appendFile(
+      vmLog,
+      range(20, 30)
+        .map((l) => l + '\n')
+        .join(''),
+    );
     await rename(vmLog, vmLog + '.1');
-    await appendFile(vmLog + '.1', range(30, 35).map((l) => l + '\n').join(''));
-    await writeFile(vmLog, range(35, 40).map((l) => l + '\n').join(''));
+    await appendFile(
+      vmLog + '.1',
+      range(30, 35)
+        .map((l) => l + '\n')
+        .join(''),
+    );
+    await writeFile(
+      vmLog,
+      range(35, 40)
+        .map((l) => l + '\n')
+        .join(''),
+    );
 
     const c2 = collector();
     await startSource(c2);
@@ -255,8 +311,13 @@ describe('LibvirtLogSource', () => {
     await writeFile(vmLog, '');
     const c = collector();
     const arrivedAt = new Map<string, number>();
-    const cb: SourceCallbacks = { ...c.cb, record: (r) => void arrivedAt.set((r as LogLineRecord).text, performance.now()) };
-    const src = new LibvirtLogSource({ host: 'h', stateDir, glob: path.join(logDir, '*.log') }, cb, { logger: quiet });
+    const cb: SourceCallbacks = {
+      ...c.cb,
+      record: (r) => void arrivedAt.set((r as LogLineRecord).text, performance.now()),
+    };
+    const src = new LibvirtLogSource({ host: 'h', stateDir, glob: path.join(logDir, '*.log') }, cb, {
+      logger: quiet,
+    });
     sources.push(src);
     await src.start();
     const lat: number[] = [];

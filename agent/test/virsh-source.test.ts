@@ -44,7 +44,9 @@ describe('VirshSource with a stand-in virsh', () => {
   /** A fake virsh that logs its argv, replays FILE line by line with small delays, then exits 1. */
   async function fakeVirsh(file: string, lastLineWithoutNewline = false): Promise<string> {
     const script = path.join(dir, 'virsh');
-    const tail = lastLineWithoutNewline ? `printf 'event SHUTDOWN at 1731988500.000001 for domain '"'"'x'"'"': <null>'\n` : '';
+    const tail = lastLineWithoutNewline
+      ? `printf 'event SHUTDOWN at 1731988500.000001 for domain '"'"'x'"'"': <null>'\n`
+      : '';
     await writeFile(
       script,
       `#!/bin/sh\necho "$*" >> "${dir}/argv.log"\necho "starting" >&2\nwhile IFS= read -r l; do printf '%s\\n' "$l"; sleep 0.01; done < "${file}"\n${tail}echo "error: Disconnected from qemu:///system due to end of file" >&2\nexit 1\n`,
@@ -60,10 +62,14 @@ describe('VirshSource with a stand-in virsh', () => {
     it(`emits every line of the ${form} form and restarts virsh when it exits`, async () => {
       const lines = await fixtureLines(file);
       const c = collector();
-      const src = new VirshSource({ host: 'kvm-fra1-a19', virsh: await fakeVirsh(file), uri: 'qemu:///system', timestamp }, c.cb, {
-        logger: quiet,
-        backoff: { initialMs: 50, maxMs: 100 },
-      });
+      const src = new VirshSource(
+        { host: 'kvm-fra1-a19', virsh: await fakeVirsh(file), uri: 'qemu:///system', timestamp },
+        c.cb,
+        {
+          logger: quiet,
+          backoff: { initialMs: 50, maxMs: 100 },
+        },
+      );
       await src.start();
       try {
         await until(() => c.records.length >= 2 * lines.length);
@@ -71,7 +77,11 @@ describe('VirshSource with a stand-in virsh', () => {
         await src.stop();
       }
       expect(c.records.slice(0, 2 * lines.length).map((r) => r.text)).toEqual([...lines, ...lines]);
-      expect(c.records[0]).toMatchObject({ kind: 'virsh-line', host: 'kvm-fra1-a19', origin: { kind: 'virsh' } });
+      expect(c.records[0]).toMatchObject({
+        kind: 'virsh-line',
+        host: 'kvm-fra1-a19',
+        origin: { kind: 'virsh' },
+      });
       expect(c.records[0]!.vm).toBeUndefined();
       expect(src.starts).toBeGreaterThanOrEqual(2);
       const argv = (await readFile(path.join(dir, 'argv.log'), 'utf8')).trim().split('\n');
@@ -91,7 +101,10 @@ describe('VirshSource with a stand-in virsh', () => {
     const file = path.join(dir, 'one.txt');
     await writeFile(file, "event RESUME at 1731986847.494954 for domain 'ml-train-2': <null>\n");
     const c = collector();
-    const src = new VirshSource({ host: 'h', virsh: await fakeVirsh(file, true) }, c.cb, { logger: quiet, backoff: { initialMs: 5000 } });
+    const src = new VirshSource({ host: 'h', virsh: await fakeVirsh(file, true) }, c.cb, {
+      logger: quiet,
+      backoff: { initialMs: 5000 },
+    });
     await src.start();
     try {
       await until(() => c.records.length >= 2);

@@ -8,7 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { backoffDelay, ChildSupervisor, DEFAULT_BACKOFF, type ChildExit } from '../src/sources/child-process.js';
+import {
+  backoffDelay,
+  ChildSupervisor,
+  DEFAULT_BACKOFF,
+  type ChildExit,
+} from '../src/sources/child-process.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,7 +42,9 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 describe('backoffDelay', () => {
   it('doubles from the initial delay, caps at the maximum and stays inside the jitter band', () => {
     const o = { ...DEFAULT_BACKOFF, initialMs: 100, maxMs: 1000, jitter: 0.2 };
-    expect([0, 1, 2, 3, 4, 5].map((a) => backoffDelay(a, o, () => 0.5))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect([0, 1, 2, 3, 4, 5].map((a) => backoffDelay(a, o, () => 0.5))).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
     expect(backoffDelay(2, o, () => 0)).toBe(320);
     expect(backoffDelay(2, o, () => 0.999999)).toBe(480);
   });
@@ -86,7 +93,10 @@ describe('ChildSupervisor', () => {
   });
 
   it('stop() escalates to SIGKILL for a child that ignores SIGTERM and awaits it', async () => {
-    const cmd = await script('stubborn', `trap '' TERM; echo $$ > "${dir}/pid"; while :; do sleep 0.05; done`);
+    const cmd = await script(
+      'stubborn',
+      `trap '' TERM; echo $$ > "${dir}/pid"; while :; do sleep 0.05; done`,
+    );
     const exits: ChildExit[] = [];
     const sup = new ChildSupervisor({
       command: cmd,
@@ -119,7 +129,10 @@ describe('ChildSupervisor', () => {
         `await s.start();\nsetInterval(() => {}, 1000);\n`,
     );
     const viteNode = path.resolve(__dirname, '../../node_modules/vite-node/vite-node.mjs');
-    const proc = spawn(process.execPath, [viteNode, owner], { cwd: path.resolve(__dirname, '..'), stdio: 'ignore' });
+    const proc = spawn(process.execPath, [viteNode, owner], {
+      cwd: path.resolve(__dirname, '..'),
+      stdio: 'ignore',
+    });
     let pid = 0;
     try {
       await until(() => existsSync(path.join(dir, 'child.pid')), 20_000);

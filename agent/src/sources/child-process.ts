@@ -62,7 +62,13 @@ export interface BackoffOptions {
   stableMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.2, stableMs: 10_000 };
+export const DEFAULT_BACKOFF: BackoffOptions = {
+  initialMs: 500,
+  maxMs: 30_000,
+  factor: 2,
+  jitter: 0.2,
+  stableMs: 10_000,
+};
 
 export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number): number {
   const base = Math.min(o.maxMs, o.initialMs * o.factor ** attempt);

@@ -73,7 +73,11 @@ export class LineSplitter {
       if (!this.skipping) {
         if (this.partBytes + (stop - from) > this.max) {
           this.skipping = true;
-          this.onOversize?.({ start: this.lineStart, line: this.lineNo + 1, bytesSeen: this.partBytes + (stop - from) });
+          this.onOversize?.({
+            start: this.lineStart,
+            line: this.lineNo + 1,
+            bytesSeen: this.partBytes + (stop - from),
+          });
           this.parts = [];
           this.partBytes = 0;
         } else if (stop > from) {

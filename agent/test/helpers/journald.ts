@@ -102,7 +102,11 @@ export async function startJournald(prefix = 'swt'): Promise<JournaldNamespace> 
   };
 
   try {
-    await waitFor(() => existsSync(stdoutSocket) && existsSync(devLog) || daemon.exitCode !== null, 10_000, 'journald sockets');
+    await waitFor(
+      () => (existsSync(stdoutSocket) && existsSync(devLog)) || daemon.exitCode !== null,
+      10_000,
+      'journald sockets',
+    );
     if (daemon.exitCode !== null) throw new Error(`journald exited: ${daemonErr}`);
     streams.push(await connect(stdoutSocket, 'switchover-test-keepalive'));
   } catch (err) {
@@ -121,21 +125,32 @@ export async function startJournald(prefix = 'swt'): Promise<JournaldNamespace> 
     },
     async writeLines(lines, identifier = 'qemu-system-x86_64') {
       const s = await connect(stdoutSocket, identifier);
-      await new Promise<void>((resolve, reject) => s.end(lines.map((l) => `${l}\n`).join(''), () => resolve()).once('error', reject));
+      await new Promise<void>((resolve, reject) =>
+        s.end(lines.map((l) => `${l}\n`).join(''), () => resolve()).once('error', reject),
+      );
     },
     async writeAsPid(pid, lines, identifier = 'qemu-system-x86_64') {
       for (const line of lines) {
         await new Promise<void>((resolve, reject) =>
-          execFile('logger', ['-u', devLog, `--id=${pid}`, '-t', identifier, '--', line], (err) => (err ? reject(err) : resolve())),
+          execFile('logger', ['-u', devLog, `--id=${pid}`, '-t', identifier, '--', line], (err) =>
+            err ? reject(err) : resolve(),
+          ),
         );
       }
     },
     entries() {
-      const out = execFileSync('journalctl', [`--namespace=${namespace}`, '--merge', '-o', 'json', '--no-pager'], {
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      return out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const out = execFileSync(
+        'journalctl',
+        [`--namespace=${namespace}`, '--merge', '-o', 'json', '--no-pager'],
+        {
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
+      return out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
     stop: cleanup,
   };

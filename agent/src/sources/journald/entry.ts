@@ -64,7 +64,8 @@ export function parseEntry(line: string): ParseResult {
   } catch {
     return { ok: false, reason: 'json' };
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { ok: false, reason: 'not-object' };
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+    return { ok: false, reason: 'not-object' };
   const o = obj as Record<string, unknown>;
   const rt = first(o['__REALTIME_TIMESTAMP']);
   const pid = first(o['_PID']);

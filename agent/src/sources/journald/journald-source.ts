@@ -126,7 +126,13 @@ export class JournaldSource implements Source {
     this.splitter = new LineSplitter({
       maxLineBytes: config.maxLineBytes,
       onOversize: (i) =>
-        callbacks.error(this.stage, JOURNALD_ERRORS.oversize, new Error(`journal entry over ${config.maxLineBytes ?? 'the limit'} bytes skipped (${i.bytesSeen} bytes seen)`)),
+        callbacks.error(
+          this.stage,
+          JOURNALD_ERRORS.oversize,
+          new Error(
+            `journal entry over ${config.maxLineBytes ?? 'the limit'} bytes skipped (${i.bytesSeen} bytes seen)`,
+          ),
+        ),
     });
     this.supervisor = new ChildSupervisor({
       command: config.journalctl ?? 'journalctl',
@@ -194,7 +200,11 @@ export class JournaldSource implements Source {
   private async handleLine(text: string): Promise<void> {
     const res = parseEntry(text);
     if (!res.ok) {
-      this.callbacks.error(this.stage, JOURNALD_ERRORS.json, new Error(`journalctl printed a line that is not a JSON entry: ${text.slice(0, 200)}`));
+      this.callbacks.error(
+        this.stage,
+        JOURNALD_ERRORS.json,
+        new Error(`journalctl printed a line that is not a JSON entry: ${text.slice(0, 200)}`),
+      );
       return;
     }
     const e = res.entry;
@@ -203,7 +213,11 @@ export class JournaldSource implements Source {
       this.deps.onLag?.(this.lagSeconds()!);
     }
     if (e.lines === null) {
-      this.callbacks.error(this.stage, JOURNALD_ERRORS.messageNull, new Error(`MESSAGE left out by journald (over 4096 bytes without --all), cursor ${e.cursor ?? '?'}`));
+      this.callbacks.error(
+        this.stage,
+        JOURNALD_ERRORS.messageNull,
+        new Error(`MESSAGE left out by journald (over 4096 bytes without --all), cursor ${e.cursor ?? '?'}`),
+      );
     } else if (e.lines.length > 0) {
       const vm = await this.cache.resolve(e.pid, e.bootId, e.cmdline);
       for (const line of e.lines) {

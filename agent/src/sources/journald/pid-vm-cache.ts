@@ -40,7 +40,11 @@ export class PidVmCache {
     private readonly max = 4096,
   ) {}
 
-  async resolve(pid: number | undefined, bootId: string | undefined, cmdline: string | undefined): Promise<VmRef | undefined> {
+  async resolve(
+    pid: number | undefined,
+    bootId: string | undefined,
+    cmdline: string | undefined,
+  ): Promise<VmRef | undefined> {
     if (pid === undefined) return cmdline ? vmFromCmdline(cmdline) : undefined;
     const key = `${bootId ?? ''}:${pid}`;
     if (cmdline !== undefined) {

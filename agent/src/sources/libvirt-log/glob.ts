@@ -15,7 +15,8 @@ export function compileGlob(glob: string): FileGlob {
   const dir = path.dirname(glob);
   const pattern = path.basename(glob);
   if (/[*?[\]]/.test(dir)) throw new Error(`glob ${glob}: wildcards are only supported in the file name`);
-  if (pattern === '' || pattern === '.' || pattern === '..') throw new Error(`glob ${glob}: no file name pattern`);
+  if (pattern === '' || pattern === '.' || pattern === '..')
+    throw new Error(`glob ${glob}: no file name pattern`);
   let re = '^';
   for (const ch of pattern) {
     if (ch === '*') re += '[^/]*';

@@ -6,7 +6,7 @@ import { CheckpointFile } from '../checkpoint.js';
 import { stderrLogger, systemClock, type Clock, type SourceLogger } from '../child-process.js';
 import type { SplitLine } from '../line-splitter.js';
 import { compileGlob, vmNameFromLogPath, type FileGlob } from './glob.js';
-import { FileTailer, type FilePosition } from './tailer.js';
+import { FileTailer, findByInode, type FilePosition } from './tailer.js';
 import { ScanScheduler } from './scheduler.js';
 
 export interface LibvirtLogSourceConfig {
@@ -165,12 +165,18 @@ export class LibvirtLogSource implements Source {
 
   private async openFile(file: string, initial: boolean): Promise<void> {
     const saved = this.saved[file];
-    const start = saved ?? (initial && this.firstStart && this.config.startAt !== 'beginning' ? 'end' : 'beginning');
+    const start =
+      saved ?? (initial && this.firstStart && this.config.startAt !== 'beginning' ? 'end' : 'beginning');
     try {
       const { tailer, resumed } = await FileTailer.open(file, start, {
         maxLineBytes: this.config.maxLineBytes,
         now: this.clock.now(),
-        onOversize: (f, line) => this.callbacks.error(this.stage, LIBVIRT_LOG_ERRORS.oversize, new Error(`${f}:${line}: line over the limit skipped`)),
+        onOversize: (f, line) =>
+          this.callbacks.error(
+            this.stage,
+            LIBVIRT_LOG_ERRORS.oversize,
+            new Error(`${f}:${line}: line over the limit skipped`),
+          ),
       });
       if (saved && !resumed) await this.resumeRotatedWhileDown(file, saved);
       delete this.saved[file];
@@ -187,26 +193,18 @@ export class LibvirtLogSource implements Source {
    * under another name (`vm.log.1`), finish it from the saved offset before the new file.
    */
   private async resumeRotatedWhileDown(file: string, saved: FilePosition): Promise<void> {
-    const dir = path.dirname(file);
-    for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
-      const other = path.join(dir, name);
-      const st = await fsp.stat(other).catch(() => undefined);
-      if (!st || st.dev !== saved.dev || st.ino !== saved.ino) continue;
-      const { tailer, resumed } = await FileTailer.open(other, saved, {
-        maxLineBytes: this.config.maxLineBytes,
-        now: this.clock.now(),
-        onOversize: () => {},
-      });
-      if (!resumed) {
-        await tailer.close();
-        return;
-      }
-      // Lines keep the domain's log name: the old file is the same VM's log.
-      this.logPaths.set(tailer, file);
-      await this.readTailer(tailer);
-      this.retired.push(tailer);
-      return;
-    }
+    const other = await findByInode(path.dirname(file), saved);
+    if (!other) return;
+    const { tailer, resumed } = await FileTailer.open(other, saved, {
+      maxLineBytes: this.config.maxLineBytes,
+      now: this.clock.now(),
+      onOversize: () => {},
+    });
+    if (!resumed) return void (await tailer.close());
+    // Lines keep the domain's log name: the old file is the same VM's log.
+    this.logPaths.set(tailer, file);
+    await this.readTailer(tailer);
+    this.retired.push(tailer);
   }
 
   private async drainRetired(): Promise<void> {
@@ -240,7 +238,11 @@ export class LibvirtLogSource implements Source {
     };
     try {
       const { truncated } = await t.read(sink, () => this.save(), this.clock.now());
-      if (truncated) this.logger.warn('log file truncated, reading it from the start', { source: this.name, file: logPath });
+      if (truncated)
+        this.logger.warn('log file truncated, reading it from the start', {
+          source: this.name,
+          file: logPath,
+        });
       this.ok(`read:${t.ino}`);
     } catch (err) {
       this.fail(`read:${t.ino}`, LIBVIRT_LOG_ERRORS.read, err);
@@ -257,7 +259,11 @@ export class LibvirtLogSource implements Source {
   private setUp(up: boolean): void {
     if (this.up === up) return;
     this.up = up;
-    this.callbacks.status({ input: INPUTS.libvirtLog, instance: this.config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB, up });
+    this.callbacks.status({
+      input: INPUTS.libvirtLog,
+      instance: this.config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB,
+      up,
+    });
   }
 
   private fail(key: string, type: string, err: unknown): void {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 import { LineSplitter, type SplitLine } from '../line-splitter.js';
 
 /** A persisted position: which file (device + inode + first bytes) and how far it was handed off. */
@@ -26,7 +27,10 @@ export type LineSink = (line: SplitLine) => Promise<void>;
 async function hashBytes(fh: fsp.FileHandle, len: number, at = 0): Promise<{ len: number; hash: string }> {
   const buf = Buffer.alloc(len);
   const { bytesRead } = await fh.read(buf, 0, len, at);
-  return { len: bytesRead, hash: createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex').slice(0, 32) };
+  return {
+    len: bytesRead,
+    hash: createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex').slice(0, 32),
+  };
 }
 
 /** Hash of exactly `len` bytes at `at`; a shorter file yields a hash no full read can match. */
@@ -39,6 +43,19 @@ async function fingerprint(fh: fsp.FileHandle, len: number, at = 0): Promise<str
 function tailHashAt(fh: fsp.FileHandle, offset: number): Promise<string> {
   const len = Math.min(FINGERPRINT_BYTES, offset);
   return fingerprint(fh, len, offset - len);
+}
+
+/** A file in `dir` with the given device and inode (a log renamed by rotation), if any. */
+export async function findByInode(
+  dir: string,
+  id: { dev: number; ino: number },
+): Promise<string | undefined> {
+  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+    const file = path.join(dir, name);
+    const st = await fsp.stat(file).catch(() => undefined);
+    if (st && st.dev === id.dev && st.ino === id.ino) return file;
+  }
+  return undefined;
 }
 
 /** Counts `\n` bytes before `end` (to number lines when starting in the middle of a file). */
@@ -115,20 +132,41 @@ export class FileTailer {
       let pos = { offset: 0, line: 0, fpLen, fpHash, tailHash: await tailHashAt(fh, 0) };
       let resumed = false;
       if (start === 'end') {
-        pos = { ...pos, offset: st.size, line: await countLines(fh, st.size), tailHash: await tailHashAt(fh, st.size) };
+        pos = {
+          ...pos,
+          offset: st.size,
+          line: await countLines(fh, st.size),
+          tailHash: await tailHashAt(fh, st.size),
+        };
       } else if (start !== 'beginning') {
         const same =
           start.dev === st.dev &&
           start.ino === st.ino &&
           st.size >= start.offset &&
-          (start.fpLen === 0 || (start.fpLen <= st.size && (await fingerprint(fh, start.fpLen)) === start.fpHash)) &&
+          (start.fpLen === 0 ||
+            (start.fpLen <= st.size && (await fingerprint(fh, start.fpLen)) === start.fpHash)) &&
           (start.tailHash === undefined || (await tailHashAt(fh, start.offset)) === start.tailHash);
         if (same) {
-          pos = { offset: start.offset, line: start.line, fpLen, fpHash, tailHash: await tailHashAt(fh, start.offset) };
+          pos = {
+            offset: start.offset,
+            line: start.line,
+            fpLen,
+            fpHash,
+            tailHash: await tailHashAt(fh, start.offset),
+          };
           resumed = true;
         }
       }
-      const t = new FileTailer(file, fh, st.dev, st.ino, pos, opts.maxLineBytes, (line) => opts.onOversize(file, line), opts.now);
+      const t = new FileTailer(
+        file,
+        fh,
+        st.dev,
+        st.ino,
+        pos,
+        opts.maxLineBytes,
+        (line) => opts.onOversize(file, line),
+        opts.now,
+      );
       return { tailer: t, resumed };
     } catch (err) {
       await fh.close();
@@ -137,7 +175,14 @@ export class FileTailer {
   }
 
   position(): FilePosition {
-    const p: FilePosition = { dev: this.dev, ino: this.ino, offset: this.committed, line: this.line, fpLen: this.fpLen, fpHash: this.fpHash };
+    const p: FilePosition = {
+      dev: this.dev,
+      ino: this.ino,
+      offset: this.committed,
+      line: this.line,
+      fpLen: this.fpLen,
+      fpHash: this.fpHash,
+    };
     // The tail hash describes `committed` only when it was computed there.
     if (this.committed === this.tailHashPos) p.tailHash = this.tailHash;
     return p;
@@ -148,7 +193,11 @@ export class FileTailer {
    * line only after `sink` resolved for it, then `onCommit` is called (the caller checkpoints there).
    * Returns whether the file had been truncated.
    */
-  async read(sink: LineSink, onCommit: () => void, now: number): Promise<{ truncated: boolean; lines: number }> {
+  async read(
+    sink: LineSink,
+    onCommit: () => void,
+    now: number,
+  ): Promise<{ truncated: boolean; lines: number }> {
     let truncated = false;
     const st = await this.fh.stat();
     if (

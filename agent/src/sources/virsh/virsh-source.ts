@@ -77,7 +77,12 @@ export class VirshSource implements Source {
     this.logger = deps.logger ?? stderrLogger;
     this.splitter = new LineSplitter({
       maxLineBytes: config.maxLineBytes,
-      onOversize: (i) => callbacks.error(this.stage, VIRSH_ERRORS.oversize, new Error(`virsh line over the limit skipped (${i.bytesSeen} bytes seen)`)),
+      onOversize: (i) =>
+        callbacks.error(
+          this.stage,
+          VIRSH_ERRORS.oversize,
+          new Error(`virsh line over the limit skipped (${i.bytesSeen} bytes seen)`),
+        ),
     });
     this.supervisor = new ChildSupervisor({
       command: config.virsh ?? 'virsh',
@@ -122,7 +127,13 @@ export class VirshSource implements Source {
   private async emit(raw: string): Promise<void> {
     const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (text.trim() === '') return;
-    const r: VirshLineRecord = { kind: 'virsh-line', host: this.config.host, arrival: this.clock.now(), origin: { kind: 'virsh' }, text };
+    const r: VirshLineRecord = {
+      kind: 'virsh-line',
+      host: this.config.host,
+      arrival: this.clock.now(),
+      origin: { kind: 'virsh' },
+      text,
+    };
     try {
       await this.callbacks.record(r);
     } catch (err) {
@@ -141,6 +152,10 @@ export class VirshSource implements Source {
       return;
     }
     const stderr = exit.stderrTail.length ? `: ${exit.stderrTail.join(' | ')}` : '';
-    this.callbacks.error(this.stage, VIRSH_ERRORS.childExit, new Error(`virsh exited (code ${exit.code}, signal ${exit.signal})${stderr}`));
+    this.callbacks.error(
+      this.stage,
+      VIRSH_ERRORS.childExit,
+      new Error(`virsh exited (code ${exit.code}, signal ${exit.signal})${stderr}`),
+    );
   }
 }
