@@ -1,5 +1,6 @@
 import type { Origin, OriginKind, VmRef } from '@switchover/model';
 import { lineTimestamp } from '../decoders/index.js';
+import { guestName, parseEntry, vmFromCmdline } from '../sources/journald/entry.js';
 import type { RawRecord } from '../sources/types.js';
 import type { FileKind } from './detect.js';
 
@@ -13,14 +14,12 @@ export interface FileInput {
   defaultVm: string;
 }
 
-const NAME_ARG = /^-name (?:guest=)?([^,\s]+)/;
-const CMDLINE_NAME = /(?:^|\s)-name (?:guest=)?([^,\s]+)/;
-
-/** The VM a libvirt log or QEMU log belongs to: its `-name guest=…` line, else the default. */
+/** The VM a libvirt log or QEMU log belongs to: its `-name guest=…` command-line line, else the default. */
 export function vmOfLog(lines: readonly string[], fallback: string): string {
   for (const l of lines) {
-    const m = NAME_ARG.exec(l);
-    if (m?.[1]) return m[1];
+    if (!l.startsWith('-name ')) continue;
+    const name = guestName(l.slice('-name '.length).replace(/ \\$/, '').replace(/^'|'$/g, ''));
+    if (name) return name;
   }
   return fallback;
 }
@@ -66,35 +65,18 @@ function virshRecords(f: FileInput): RawRecord[] {
   );
 }
 
-function bytesToText(v: unknown): string | null {
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v) && v.every((b) => typeof b === 'number')) return Buffer.from(v as number[]).toString('utf8');
-  if (Array.isArray(v) && typeof v[0] === 'string') return v[0] as string;
-  return null;
-}
-
 function journalRecords(f: FileInput): RawRecord[] {
-  const byPid = new Map<string, VmRef>();
+  const byPid = new Map<number, VmRef>();
   const out: RawRecord[] = [];
   f.lines.forEach((line, i) => {
     if (line.trim() === '') return;
-    let e: Record<string, unknown>;
-    try {
-      e = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    const message = bytesToText(e.MESSAGE);
-    if (message === null) return;
-    const pid = typeof e._PID === 'string' ? e._PID : undefined;
-    const cmdline = typeof e._CMDLINE === 'string' ? e._CMDLINE : undefined;
-    let vm = pid ? byPid.get(pid) : undefined;
-    const named = cmdline ? CMDLINE_NAME.exec(cmdline)?.[1] : undefined;
-    if (named) vm = { name: named };
-    vm ??= { name: f.defaultVm };
-    if (pid) byPid.set(pid, vm);
-    const rt = typeof e.__REALTIME_TIMESTAMP === 'string' ? Number(e.__REALTIME_TIMESTAMP) / 1000 : undefined;
-    for (const text of message.split('\n'))
+    const parsed = parseEntry(line);
+    if (!parsed.ok || parsed.entry.lines === null) return;
+    const e = parsed.entry;
+    const vm = (e.cmdline ? vmFromCmdline(e.cmdline) : undefined) ?? (e.pid !== undefined ? byPid.get(e.pid) : undefined) ?? { name: f.defaultVm };
+    if (e.pid !== undefined) byPid.set(e.pid, vm);
+    const rt = e.realtimeMs;
+    for (const text of e.lines ?? [])
       if (text !== '')
         out.push({
           kind: 'log-line',

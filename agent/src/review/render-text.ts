@@ -43,6 +43,11 @@ export function label(e: SideEvidence): string {
       return 'STOP';
     case 'vm-resume':
       return 'RESUME';
+    case 'migration-info': {
+      const status = STATUS.exec(e.text);
+      const desc = /"error-desc":\s*"([^"]*)"/.exec(e.text);
+      return `query-migrate: ${status?.[1] ?? '?'}${desc ? ` (${desc[1]})` : ''}`;
+    }
     default: {
       const t = e.text.replace(LINE_PREFIX, '');
       return t.length > 90 ? `${t.slice(0, 87)}...` : t;
@@ -83,7 +88,7 @@ export function renderMigration(m: Migration, opts: TextOptions): string {
   const ev = keyEvidence(m).filter((e) => e.origin.file);
   if (ev.length) {
     lines.push('  evidence:');
-    for (const e of ev) lines.push(`    ${e.host}  ${e.origin.file}:${e.origin.line ?? '?'}  ${e.text}`);
+    for (const e of ev) lines.push(`    ${e.host}  ${e.origin.file}${e.origin.line !== undefined ? `:${e.origin.line}` : ''}  ${e.text}`);
   }
   return lines.join('\n');
 }
