@@ -3,6 +3,7 @@
  * QEMU; each "host" has its own in-process agent on a second monitor, with its own state directory, and
  * exports spans to an in-process OTLP receiver.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -186,5 +187,15 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     expect(m.verdict).toBe('cancelled');
     expect(m.source?.outcome).toBe('cancelled');
     expect(sample(await metrics(hvA), METRICS.sessions, { role: 'source', outcome: 'cancelled' })).toBe(1);
+  });
+
+  it("serves a /metrics that passes `promtool check metrics` after all of the above", async () => {
+    for (const a of [hvA, hvB]) {
+      const text = await (await fetch(`${a.url}/metrics`)).text();
+      const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(r.error).toBeUndefined();
+      expect(`${r.stdout}${r.stderr}`.trim()).toBe('');
+      expect(r.status).toBe(0);
+    }
   });
 });
