@@ -1,7 +1,7 @@
 /**
  * Test helpers for the correlator: observation builders in the shapes the decoders produce, a small
  * harness that feeds them through `transition`, and a reader for the real QEMU 7.2 QMP transcripts in
- * /work/shared/fixtures (events and the replies the orchestrator's queries got).
+ * ../shared/fixtures (events and the replies the orchestrator's queries got).
  */
 import { readFileSync } from 'node:fs';
 import type { MigrationStatus, Observation, Origin, Session, VfioFailureForm, VfioState } from '@switchover/model';
@@ -15,7 +15,9 @@ import {
   type Effect,
 } from '../src/correlator/index.js';
 
-export const FIXTURES = '/work/shared/fixtures';
+import { FIXTURES } from './helpers/shared.js';
+
+export { FIXTURES };
 export const HOST = 'kvm-a';
 const QMP: Origin = { kind: 'qmp', file: '/run/switchover/vm.qmp' };
 const LOG: Origin = { kind: 'libvirt-log', file: '/var/log/libvirt/qemu/vm.log' };

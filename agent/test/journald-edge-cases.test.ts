@@ -13,7 +13,8 @@ import { readLocalBootId } from '../src/sources/journald/pid-vm-cache.js';
 import { spawnDyingWithParent } from '../src/sources/child-process.js';
 import type { LogLineRecord, RawRecord, SourceCallbacks, SourceStatus } from '../src/sources/types.js';
 
-const FIXTURE = '/work/shared/fixtures/qemu-7.2/journalctl-json-edge-cases.jsonl';
+import { FIXTURES } from './helpers/shared.js';
+const FIXTURE = `${FIXTURES}/qemu-7.2/journalctl-json-edge-cases.jsonl`;
 
 const quiet = { warn: () => {} };
 

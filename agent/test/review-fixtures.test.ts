@@ -13,7 +13,7 @@ import { review, type HostFile, type ReviewResult } from '../src/review/review.j
 // Incidents written for these tests (see fixtures/review/README.md), plus the shared examples and the
 // real QEMU 7.2 captures, all run through review() and the CLI exactly as a responder would.
 const ROOT = fileURLToPath(new URL('./fixtures/review/', import.meta.url));
-const SHARED = '/work/shared';
+import { SHARED } from './helpers/shared.js';
 const LIBVIRT = join(SHARED, 'fixtures/libvirt-examples');
 const Q72 = join(SHARED, 'fixtures/qemu-7.2');
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { VirshSource, VIRSH_ERRORS } from '../src/sources/virsh/virsh-source.js';
 import type { RawRecord, SourceCallbacks, SourceStatus, VirshLineRecord } from '../src/sources/types.js';
 
-const EX = '/work/shared/fixtures/libvirt-examples/silent-failure-9.1';
+import { FIXTURES } from './helpers/shared.js';
+const EX = `${FIXTURES}/libvirt-examples/silent-failure-9.1`;
 const quiet = { warn: () => {} };
 
 function collector() {

@@ -6,7 +6,7 @@ import { decode, lineTimestamp } from '../../src/decoders/index.js';
 import type { DecodeResult } from '../../src/decoders/types.js';
 import { utc } from './helpers.js';
 
-const FIX = '/work/shared/fixtures';
+import { FIXTURES as FIX } from '../helpers/shared.js';
 const Q72 = join(FIX, 'qemu-7.2');
 const LV = join(FIX, 'libvirt-examples');
 

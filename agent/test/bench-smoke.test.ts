@@ -1,0 +1,62 @@
+/**
+ * Smoke test of the benchmark at small sizes, with the real tools it drives: systemd-journal-remote
+ * and journalctl for throughput, a real in-process agent for latency. Guards the sanity check (the
+ * decode + correlate pass must find exactly the generated migrations) and the argument parser; the
+ * figures themselves are not asserted.
+ */
+import { describe, expect, it } from 'vitest';
+import { Cleanups } from '../src/bench/cleanups.js';
+import { journalRemoteBinary } from '../src/bench/journal-file.js';
+import { runLatency } from '../src/bench/latency-bench.js';
+import { parseArgs } from '../src/bench/options.js';
+import { hasSample } from '../src/bench/probe.js';
+import { checkTally, runThroughput } from '../src/bench/throughput-bench.js';
+
+const quiet = (): void => {};
+
+describe('bench options', () => {
+  it('defaults meet the issue minimums and bad values are all reported at once', () => {
+    const d = parseArgs([]);
+    expect(d.ok && d.options.entries >= 1_000_000 && d.options.runs >= 100).toBe(true);
+    const bad = parseArgs(['--only', 'nope', '--entries', '-3', '--latency-inputs', 'file,x', '--frob']);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors).toHaveLength(4);
+    const one = parseArgs(['--only=latency', '--runs', '7', '--latency-inputs', 'file']);
+    expect(one.ok && one.options.parts).toEqual(['latency']);
+  });
+
+  it('hasSample matches the exact VM label, not a prefix of it', () => {
+    const text = '# HELP x\nqemu_migration_silent_destination_failures_total{vm="lat-10",device="d"} 1\n';
+    expect(hasSample(text, 'qemu_migration_silent_destination_failures_total', { vm: 'lat-10' })).toBe(true);
+    expect(hasSample(text, 'qemu_migration_silent_destination_failures_total', { vm: 'lat-1' })).toBe(false);
+  });
+});
+
+describe.skipIf(!journalRemoteBinary())('bench throughput (real journal)', () => {
+  it('finds exactly the generated sessions and silent failures, and times both sides', async () => {
+    const r = await runThroughput({ entries: 6000, migrations: 40, repeats: 1, journalctl: 'journalctl', keep: false, log: quiet });
+    expect(r.sanity.problems).toEqual([]);
+    expect(r.tally.entries).toBe(6000);
+    expect(r.tally.silentFailures).toBe(4);
+    expect(r.tally.sessionsOpened).toBe(40);
+    expect(r.best.baselineSeconds).toBeGreaterThan(0);
+    expect(r.best.switchoverSeconds).toBeGreaterThan(0);
+    // The check can fail: a tally missing one failure is reported.
+    expect(checkTally({ ...r.tally, silentFailures: 3 }, r.expected, 6000)).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('bench latency (real agent, libvirt log file)', () => {
+  it('measures every run through /metrics', async () => {
+    const cleanups = new Cleanups();
+    try {
+      const [r] = await runLatency({ inputs: ['file'], runs: 3, scrapeMs: 5, runTimeoutMs: 5000, keep: false, log: quiet }, cleanups);
+      if (!r || 'skipped' in r) throw new Error('file latency was skipped');
+      expect(r.misses).toEqual({ sessionNotOpened: 0, notDetected: 0 });
+      expect(r.samplesMs).toHaveLength(3);
+      for (const s of r.samplesMs) expect(s).toBeGreaterThan(0);
+    } finally {
+      await cleanups.runAll(quiet);
+    }
+  }, 60_000);
+});
