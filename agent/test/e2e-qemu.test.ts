@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,6 +156,33 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     const dstRoot = spans.find((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-gpu' && s.attributes['migration.role'] === 'destination');
     expect(dstRoot?.status.code).toBe(2);
     expect(dstRoot?.events.some((e) => e.attributes['qemu.log.line'] === FAILURE_LINE)).toBe(true);
+  });
+
+  it('libvirt logs rotated (destination) and copy-truncated (source) during a migration: the failure is still caught, once', async () => {
+    const { srcO, dstO, port } = await pair('vm-rot', { paused: true });
+    await srcO.execute('migrate-set-parameters', { 'max-bandwidth': 200_000 });
+    const dstDone = dstO.waitForEvent(isMigrationStatus('completed'), 30_000);
+    await srcO.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
+    await until('the migration to be active', 10_000, async () => ((await srcO.execute('query-migrate')) as { status: string }).status === 'active');
+    // Destination: logrotate-style rename + create (virtlogd writes to the new file from now on).
+    const dstLog = join(root, 'hv-b', 'vm-rot.log');
+    renameSync(dstLog, `${dstLog}.1`);
+    writeFileSync(dstLog, '');
+    // Source: copytruncate (QEMU keeps its fd; O_APPEND writes continue at the new end).
+    const srcLog = join(root, 'hv-a', 'vm-rot.log');
+    copyFileSync(srcLog, `${srcLog}.1`);
+    truncateSync(srcLog, 0);
+    await dstDone;
+    const resumed = dstO.waitForEvent((e) => e.event === 'RESUME', 5000);
+    await dstO.execute('cont');
+    await resumed;
+    appendFileSync(dstLog, `${FAILURE_LINE}\n`);
+    const m = await until('both sides to close', 20_000, settled('vm-rot'));
+    expect(m.verdict).toBe('silent-destination-failure');
+    expect(m.failedDevices).toEqual(['0000:3b:00.1']);
+    expect(m.destination?.evidence.filter((e) => e.text === FAILURE_LINE)).toHaveLength(1);
+    expect(m.source?.returnPath.shut).toBe(0);
+    expect(sample(await metrics(hvB), METRICS.silentDestinationFailures, { vm: 'vm-rot', device: '0000:3b:00.1' })).toBe(1);
   });
 
   it('a failed migration (destination RAM size differs): failed, and the destination QEMU exits', async () => {
