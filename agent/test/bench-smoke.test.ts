@@ -34,7 +34,14 @@ describe('bench options', () => {
 
 describe.skipIf(!journalRemoteBinary())('bench throughput (real journal)', () => {
   it('finds exactly the generated sessions and silent failures, and times both sides', async () => {
-    const r = await runThroughput({ entries: 6000, migrations: 40, repeats: 1, journalctl: 'journalctl', keep: false, log: quiet });
+    const r = await runThroughput({
+      entries: 6000,
+      migrations: 40,
+      repeats: 1,
+      journalctl: 'journalctl',
+      keep: false,
+      log: quiet,
+    });
     expect(r.sanity.problems).toEqual([]);
     expect(r.tally.entries).toBe(6000);
     expect(r.tally.silentFailures).toBe(4);
@@ -50,7 +57,10 @@ describe('bench latency (real agent, libvirt log file)', () => {
   it('measures every run through /metrics', async () => {
     const cleanups = new Cleanups();
     try {
-      const [r] = await runLatency({ inputs: ['file'], runs: 3, scrapeMs: 5, runTimeoutMs: 5000, keep: false, log: quiet }, cleanups);
+      const [r] = await runLatency(
+        { inputs: ['file'], runs: 3, scrapeMs: 5, runTimeoutMs: 5000, keep: false, log: quiet },
+        cleanups,
+      );
       if (!r || 'skipped' in r) throw new Error('file latency was skipped');
       expect(r.misses).toEqual({ sessionNotOpened: 0, notDetected: 0 });
       expect(r.samplesMs).toHaveLength(3);

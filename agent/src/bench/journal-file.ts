@@ -7,13 +7,18 @@ import { ExportEncoder, type ExportEntry } from './export-format.js';
 /** `systemd-journal-remote` is not on PATH on Debian: ask dpkg where the package put it. */
 export function journalRemoteBinary(): string | undefined {
   try {
-    const out = execFileSync('dpkg', ['-L', 'systemd-journal-remote'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('dpkg', ['-L', 'systemd-journal-remote'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const found = out.split('\n').find((l) => l.endsWith('/systemd-journal-remote'));
     if (found && existsSync(found)) return found;
   } catch {
     // fall through to the usual locations
   }
-  return ['/lib/systemd/systemd-journal-remote', '/usr/lib/systemd/systemd-journal-remote'].find((p) => existsSync(p));
+  return ['/lib/systemd/systemd-journal-remote', '/usr/lib/systemd/systemd-journal-remote'].find((p) =>
+    existsSync(p),
+  );
 }
 
 export interface WrittenJournal {
@@ -29,9 +34,15 @@ export interface WrittenJournal {
  * respecting the pipe's backpressure, and resolves once the tool has exited cleanly. The result is a
  * real journal directory for `journalctl --directory=DIR`.
  */
-export async function writeJournal(binary: string, dir: string, entries: Iterable<ExportEntry>): Promise<WrittenJournal> {
+export async function writeJournal(
+  binary: string,
+  dir: string,
+  entries: Iterable<ExportEntry>,
+): Promise<WrittenJournal> {
   const started = process.hrtime.bigint();
-  const child = spawn(binary, ['-o', path.join(dir, 'bench.journal'), '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(binary, ['-o', path.join(dir, 'bench.journal'), '-'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve, reject) => {
@@ -40,7 +51,9 @@ export async function writeJournal(binary: string, dir: string, entries: Iterabl
   });
   const stdinFailed = new Promise<never>((_, reject) => child.stdin.once('error', reject));
   const write = (buf: Buffer): Promise<void> | undefined =>
-    child.stdin.write(buf) ? undefined : Promise.race([new Promise<void>((r) => child.stdin.once('drain', r)), stdinFailed]);
+    child.stdin.write(buf)
+      ? undefined
+      : Promise.race([new Promise<void>((r) => child.stdin.once('drain', r)), stdinFailed]);
   let count = 0;
   try {
     const enc = new ExportEncoder();
@@ -54,7 +67,9 @@ export async function writeJournal(binary: string, dir: string, entries: Iterabl
   } catch (err) {
     child.kill('SIGKILL');
     await exited.catch(() => undefined);
-    throw new Error(`systemd-journal-remote stopped reading: ${err instanceof Error ? err.message : String(err)} ${stderr.trim()}`);
+    throw new Error(
+      `systemd-journal-remote stopped reading: ${err instanceof Error ? err.message : String(err)} ${stderr.trim()}`,
+    );
   }
   const code = await exited;
   if (code !== 0) throw new Error(`systemd-journal-remote exited with ${code}: ${stderr.trim()}`);

@@ -19,7 +19,10 @@ export interface JournaldNamespace {
 
 export function journaldBinary(): string | undefined {
   try {
-    const out = execFileSync('dpkg', ['-L', 'systemd'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('dpkg', ['-L', 'systemd'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const found = out.split('\n').find((l) => l.endsWith('/systemd-journald'));
     if (found && existsSync(found)) return found;
   } catch {
@@ -62,7 +65,8 @@ export async function startJournald(prefix = 'swbench'): Promise<JournaldNamespa
     await rm(runDir, { recursive: true, force: true });
     for (const base of ['/var/log/journal', '/run/log/journal']) {
       if (!existsSync(base)) continue;
-      for (const d of readdirSync(base)) if (d.endsWith(`.${namespace}`)) await rm(path.join(base, d), { recursive: true, force: true });
+      for (const d of readdirSync(base))
+        if (d.endsWith(`.${namespace}`)) await rm(path.join(base, d), { recursive: true, force: true });
     }
   };
 
@@ -77,7 +81,9 @@ export async function startJournald(prefix = 'swbench'): Promise<JournaldNamespa
       // journald shuts its write side at once: without allowHalfOpen Node would close ours too.
       const s = net.createConnection({ path: stdoutSocket, allowHalfOpen: true });
       s.once('error', reject);
-      s.once('connect', () => s.write(streamHeader('switchover-bench-keepalive'), (err) => (err ? reject(err) : resolve(s))));
+      s.once('connect', () =>
+        s.write(streamHeader('switchover-bench-keepalive'), (err) => (err ? reject(err) : resolve(s))),
+      );
     });
     keepalive.on('error', () => {});
   } catch (err) {

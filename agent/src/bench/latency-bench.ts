@@ -44,24 +44,44 @@ export async function runLatency(o: LatencyOptions, cleanups: Cleanups): Promise
     };
     const result = await cleanups.with(`temp dir ${dir}`, removeDir, async () => {
       const measure = { runs: o.runs, scrapeMs: o.scrapeMs, runTimeoutMs: o.runTimeoutMs, log: o.log };
-      o.log(`detection latency through the ${input === 'file' ? 'libvirt domain log' : 'journal'}: ${o.runs} runs ...`);
+      o.log(
+        `detection latency through the ${input === 'file' ? 'libvirt domain log' : 'journal'}: ${o.runs} runs ...`,
+      );
       if (input === 'file') {
         const logs = path.join(dir, 'logs');
         await mkdir(logs, { recursive: true });
         let agent: Agent | undefined;
-        return cleanups.with('agent (libvirt logs)', () => stopAgent(agent), async () => {
-          agent = await startBenchAgent({ stateDir: path.join(dir, 'state'), libvirtLogGlob: path.join(logs, '*.log') });
-          return measureLatency(fileRunner(logs), agent, measure);
-        });
+        return cleanups.with(
+          'agent (libvirt logs)',
+          () => stopAgent(agent),
+          async () => {
+            agent = await startBenchAgent({
+              stateDir: path.join(dir, 'state'),
+              libvirtLogGlob: path.join(logs, '*.log'),
+            });
+            return measureLatency(fileRunner(logs), agent, measure);
+          },
+        );
       }
       const ns = await startJournald();
-      return cleanups.with(`journald ${ns.namespace}`, () => ns.stop(), async () => {
-        let agent: Agent | undefined;
-        return cleanups.with('agent (journald)', () => stopAgent(agent), async () => {
-          agent = await startBenchAgent({ stateDir: path.join(dir, 'state'), journaldNamespace: ns.namespace });
-          return measureLatency(await journalRunner(ns), agent, measure);
-        });
-      });
+      return cleanups.with(
+        `journald ${ns.namespace}`,
+        () => ns.stop(),
+        async () => {
+          let agent: Agent | undefined;
+          return cleanups.with(
+            'agent (journald)',
+            () => stopAgent(agent),
+            async () => {
+              agent = await startBenchAgent({
+                stateDir: path.join(dir, 'state'),
+                journaldNamespace: ns.namespace,
+              });
+              return measureLatency(await journalRunner(ns), agent, measure);
+            },
+          );
+        },
+      );
     });
     out.push(result);
   }

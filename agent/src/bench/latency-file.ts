@@ -20,7 +20,9 @@ export function fileRunner(dir: string): LatencyRunner {
       const write = async (line: string): Promise<void> => {
         await fh.write(`${line}\n`);
       };
-      await write(`${libvirtStamp(new Date())}: starting up libvirt version: 9.0.0, package: 9.0.0-4+deb12u2 (Debian), qemu version: 7.2.0Debian 1:7.2+dfsg-7+deb12u13, kernel: 6.1.0-37-amd64, hostname: bench-host`);
+      await write(
+        `${libvirtStamp(new Date())}: starting up libvirt version: 9.0.0, package: 9.0.0-4+deb12u2 (Debian), qemu version: 7.2.0Debian 1:7.2+dfsg-7+deb12u13, kernel: 6.1.0-37-amd64, hostname: bench-host`,
+      );
       await write('char device redirected to /dev/pts/3 (label charserial0)');
       tid += 3;
       return { tid, write, close: () => fh.close() };

@@ -25,9 +25,22 @@ const WRITER = [
  * journal's own delivery delay is measured on the very lines the agent detects.
  */
 function startWitness(ns: JournaldNamespace): { arrivals: number[]; stop(): Promise<void> } {
-  const child = spawn('journalctl', [`--namespace=${ns.namespace}`, '--follow', '--merge', '-o', 'cat', '--lines=0', '--no-pager', 'SYSLOG_IDENTIFIER=qemu-system-x86_64'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const child = spawn(
+    'journalctl',
+    [
+      `--namespace=${ns.namespace}`,
+      '--follow',
+      '--merge',
+      '-o',
+      'cat',
+      '--lines=0',
+      '--no-pager',
+      'SYSLOG_IDENTIFIER=qemu-system-x86_64',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   const closed = once(child, 'close');
   const arrivals: number[] = [];
   const splitter = new LineSplitter();
@@ -58,20 +71,28 @@ export async function journalRunner(ns: JournaldNamespace): Promise<LatencyRunne
     close: () => witness.stop(),
     path: `journald namespace ${ns.namespace} (journalctl --follow, SYSLOG_IDENTIFIER=qemu-system-x86_64)`,
     async open(vm: string): Promise<VmStream> {
-      const child = spawn(process.execPath, ['-e', WRITER, '--', '-name', `guest=${vm},debug-threads=on`, '-msg', 'timestamp=on'], {
-        stdio: ['pipe', 'pipe', 'ignore'],
-        env: { SWB_SOCKET: ns.stdoutSocket, SWB_HEADER: streamHeader('qemu-system-x86_64') },
-      });
+      const child = spawn(
+        process.execPath,
+        ['-e', WRITER, '--', '-name', `guest=${vm},debug-threads=on`, '-msg', 'timestamp=on'],
+        {
+          stdio: ['pipe', 'pipe', 'ignore'],
+          env: { SWB_SOCKET: ns.stdoutSocket, SWB_HEADER: streamHeader('qemu-system-x86_64') },
+        },
+      );
       const closed = once(child, 'close');
       child.stdin.on('error', () => {});
       const ready = new Promise<void>((resolve, reject) => {
         child.stdout.once('data', () => resolve());
         child.once('error', reject);
-        child.once('close', (code) => reject(new Error(`journal writer exited with ${code} before connecting`)));
+        child.once('close', (code) =>
+          reject(new Error(`journal writer exited with ${code} before connecting`)),
+        );
       });
       await ready;
       const write = (line: string): Promise<void> =>
-        new Promise((resolve, reject) => child.stdin.write(`${line}\n`, (err) => (err ? reject(err) : resolve())));
+        new Promise((resolve, reject) =>
+          child.stdin.write(`${line}\n`, (err) => (err ? reject(err) : resolve())),
+        );
       return {
         tid: child.pid!,
         write,

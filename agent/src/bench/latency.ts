@@ -49,7 +49,11 @@ const traceLine = (tid: number, name: string, args: string): string => {
   return `${tid}@${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}:${name} ${args}`;
 };
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs: number): Promise<boolean> {
+async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs: number,
+): Promise<boolean> {
   const end = performance.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;
@@ -58,7 +62,8 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number,
   }
 }
 
-export const FAILURE_LINE = '0000:3b:00.1: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error';
+export const FAILURE_LINE =
+  '0000:3b:00.1: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error';
 
 /**
  * Per run: a fresh VM whose destination migration is open (QEMU 7.2 autostart order: `active`, then
@@ -85,7 +90,11 @@ export async function measureLatency(
       try {
         await stream.write(traceLine(stream.tid, 'migrate_set_state', 'new state active'));
         await stream.write(traceLine(stream.tid, 'loadvm_state_setup', ''));
-        const open = await until(() => agent.pipeline.openSessions().some((s) => s.vm === vm), o.runTimeoutMs * 2, 2);
+        const open = await until(
+          () => agent.pipeline.openSessions().some((s) => s.vm === vm),
+          o.runTimeoutMs * 2,
+          2,
+        );
         if (!open) {
           misses.sessionNotOpened += 1;
           continue;

@@ -20,8 +20,26 @@ export const KIND_RESULT: Record<MigrationKind, { role: Role; outcome: SideOutco
 
 /** One in every 20 migrations in this proportion: mostly healthy, 10 % silent destination failures. */
 const MIX: readonly MigrationKind[] = [
-  'src-ok', 'dst-ok', 'src-ok', 'dst-silent', 'src-ok', 'dst-ok', 'src-ok', 'dst-ok', 'src-failed', 'dst-ok',
-  'src-ok', 'dst-failed', 'src-ok', 'dst-ok', 'src-ok', 'dst-silent', 'src-ok', 'dst-ok', 'src-ok', 'dst-ok',
+  'src-ok',
+  'dst-ok',
+  'src-ok',
+  'dst-silent',
+  'src-ok',
+  'dst-ok',
+  'src-ok',
+  'dst-ok',
+  'src-failed',
+  'dst-ok',
+  'src-ok',
+  'dst-failed',
+  'src-ok',
+  'dst-ok',
+  'src-ok',
+  'dst-silent',
+  'src-ok',
+  'dst-ok',
+  'src-ok',
+  'dst-ok',
 ];
 
 export const kindOf = (index: number): MigrationKind => MIX[index % MIX.length]!;
@@ -60,12 +78,31 @@ const DST_LOAD = [
 export function migrationLines(kind: MigrationKind): QemuLine[] {
   switch (kind) {
     case 'dst-ok':
-      return [...DST_START, ...DST_LOAD, t(15_800, 'qemu_loadvm_state_post_main 0'), t(15_880, 'process_incoming_migration_co_end ret=0 postcopy-state=0'), t(15_970, 'migrate_set_state new state completed')];
+      return [
+        ...DST_START,
+        ...DST_LOAD,
+        t(15_800, 'qemu_loadvm_state_post_main 0'),
+        t(15_880, 'process_incoming_migration_co_end ret=0 postcopy-state=0'),
+        t(15_970, 'migrate_set_state new state completed'),
+      ];
     case 'dst-silent':
       // 7.2 autostart order: the VM starts (VFIO → RUNNING) in the bh, before `completed`.
-      return [...DST_START, ...DST_LOAD, t(15_800, 'qemu_loadvm_state_post_main 0'), t(15_880, 'process_incoming_migration_co_end ret=0 postcopy-state=0'), bare(15_920, VFIO_FAILURE_LINE), t(15_970, 'migrate_set_state new state completed')];
+      return [
+        ...DST_START,
+        ...DST_LOAD,
+        t(15_800, 'qemu_loadvm_state_post_main 0'),
+        t(15_880, 'process_incoming_migration_co_end ret=0 postcopy-state=0'),
+        bare(15_920, VFIO_FAILURE_LINE),
+        t(15_970, 'migrate_set_state new state completed'),
+      ];
     case 'dst-failed':
-      return [...DST_START, ...DST_LOAD, e(9_100, "error while loading state for instance 0x0 of device '0000:00:04.0/virtio-blk'"), e(9_110, 'load of migration failed: Input/output error'), t(9_120, 'migrate_set_state new state failed')];
+      return [
+        ...DST_START,
+        ...DST_LOAD,
+        e(9_100, "error while loading state for instance 0x0 of device '0000:00:04.0/virtio-blk'"),
+        e(9_110, 'load of migration failed: Input/output error'),
+        t(9_120, 'migrate_set_state new state failed'),
+      ];
     case 'src-ok':
       return [
         t(0, 'migrate_set_state new state setup'),

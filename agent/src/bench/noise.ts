@@ -60,10 +60,22 @@ function sshd(rng: Rng): Fields {
     `Connection closed by authenticating user nagios ${ip(rng)} port ${port} [preauth]`,
   ];
   return [
-    ['_TRANSPORT', 'syslog'], ['PRIORITY', '6'], ['SYSLOG_FACILITY', '4'], ['SYSLOG_IDENTIFIER', 'sshd'],
-    ['SYSLOG_PID', pid], ['_PID', pid], ['_UID', '0'], ['_GID', '0'], ['_COMM', 'sshd'], ['_EXE', '/usr/sbin/sshd'],
-    ['_CMDLINE', 'sshd: root [priv]'], ['_CAP_EFFECTIVE', '1ffffffffff'], ['_SYSTEMD_CGROUP', '/system.slice/ssh.service'],
-    ['_SYSTEMD_UNIT', 'ssh.service'], ['_SYSTEMD_SLICE', 'system.slice'], ['MESSAGE', msgs[int(rng, msgs.length)]!],
+    ['_TRANSPORT', 'syslog'],
+    ['PRIORITY', '6'],
+    ['SYSLOG_FACILITY', '4'],
+    ['SYSLOG_IDENTIFIER', 'sshd'],
+    ['SYSLOG_PID', pid],
+    ['_PID', pid],
+    ['_UID', '0'],
+    ['_GID', '0'],
+    ['_COMM', 'sshd'],
+    ['_EXE', '/usr/sbin/sshd'],
+    ['_CMDLINE', 'sshd: root [priv]'],
+    ['_CAP_EFFECTIVE', '1ffffffffff'],
+    ['_SYSTEMD_CGROUP', '/system.slice/ssh.service'],
+    ['_SYSTEMD_UNIT', 'ssh.service'],
+    ['_SYSTEMD_SLICE', 'system.slice'],
+    ['MESSAGE', msgs[int(rng, msgs.length)]!],
   ];
 }
 
@@ -79,8 +91,12 @@ function kernel(rng: Rng): Fields {
     `nf_conntrack: default automatic helper assignment has been turned off for security reasons`,
   ];
   return [
-    ['_TRANSPORT', 'kernel'], ['PRIORITY', String(4 + int(rng, 3))], ['SYSLOG_FACILITY', '0'], ['SYSLOG_IDENTIFIER', 'kernel'],
-    ['_SOURCE_MONOTONIC_TIMESTAMP', String(1_000_000 + int(rng, 1e9))], ['MESSAGE', msgs[int(rng, msgs.length)]!],
+    ['_TRANSPORT', 'kernel'],
+    ['PRIORITY', String(4 + int(rng, 3))],
+    ['SYSLOG_FACILITY', '0'],
+    ['SYSLOG_IDENTIFIER', 'kernel'],
+    ['_SOURCE_MONOTONIC_TIMESTAMP', String(1_000_000 + int(rng, 1e9))],
+    ['MESSAGE', msgs[int(rng, msgs.length)]!],
   ];
 }
 
@@ -93,9 +109,19 @@ function cron(rng: Rng): Fields {
     '(root) CMD (   cd / && run-parts --report /etc/cron.hourly)',
   ];
   return [
-    ['_TRANSPORT', 'syslog'], ['PRIORITY', '6'], ['SYSLOG_FACILITY', '9'], ['SYSLOG_IDENTIFIER', 'CRON'], ['SYSLOG_PID', pid],
-    ['_PID', pid], ['_UID', '0'], ['_GID', '0'], ['_COMM', 'cron'], ['_EXE', '/usr/sbin/cron'], ['_CMDLINE', '/usr/sbin/cron -f'],
-    ['_SYSTEMD_UNIT', 'cron.service'], ['MESSAGE', msgs[int(rng, msgs.length)]!],
+    ['_TRANSPORT', 'syslog'],
+    ['PRIORITY', '6'],
+    ['SYSLOG_FACILITY', '9'],
+    ['SYSLOG_IDENTIFIER', 'CRON'],
+    ['SYSLOG_PID', pid],
+    ['_PID', pid],
+    ['_UID', '0'],
+    ['_GID', '0'],
+    ['_COMM', 'cron'],
+    ['_EXE', '/usr/sbin/cron'],
+    ['_CMDLINE', '/usr/sbin/cron -f'],
+    ['_SYSTEMD_UNIT', 'cron.service'],
+    ['MESSAGE', msgs[int(rng, msgs.length)]!],
   ];
 }
 
@@ -110,23 +136,44 @@ function systemd(rng: Rng): Fields {
   ];
   const [msg, unit] = msgs[int(rng, msgs.length)]!;
   return [
-    ['_TRANSPORT', 'journal'], ['PRIORITY', '6'], ['SYSLOG_FACILITY', '3'], ['SYSLOG_IDENTIFIER', 'systemd'], ['_PID', '1'],
-    ['_UID', '0'], ['_GID', '0'], ['_COMM', 'systemd'], ['_EXE', '/usr/lib/systemd/systemd'], ['_CMDLINE', '/sbin/init'],
-    ['CODE_FILE', 'src/core/unit.c'], ['CODE_LINE', '5773'], ['CODE_FUNC', 'unit_log_success'],
-    ['MESSAGE_ID', '7ad2d189f7e94e70a38c781354912448'], ['UNIT', unit], ['INVOCATION_ID', hex(rng, 32)], ['MESSAGE', msg],
+    ['_TRANSPORT', 'journal'],
+    ['PRIORITY', '6'],
+    ['SYSLOG_FACILITY', '3'],
+    ['SYSLOG_IDENTIFIER', 'systemd'],
+    ['_PID', '1'],
+    ['_UID', '0'],
+    ['_GID', '0'],
+    ['_COMM', 'systemd'],
+    ['_EXE', '/usr/lib/systemd/systemd'],
+    ['_CMDLINE', '/sbin/init'],
+    ['CODE_FILE', 'src/core/unit.c'],
+    ['CODE_LINE', '5773'],
+    ['CODE_FUNC', 'unit_log_success'],
+    ['MESSAGE_ID', '7ad2d189f7e94e70a38c781354912448'],
+    ['UNIT', unit],
+    ['INVOCATION_ID', hex(rng, 32)],
+    ['MESSAGE', msg],
   ];
 }
 
 function libvirtd(rng: Rng): Fields {
   const msgs = [
     `internal error: End of file from qemu monitor (vm='vm-${String(int(rng, 200)).padStart(4, '0')}')`,
-    'Failed to connect socket to \'/var/run/libvirt/virtlogd-sock\': Connection refused',
+    "Failed to connect socket to '/var/run/libvirt/virtlogd-sock': Connection refused",
     `Domain id=${int(rng, 9000)} name='vm-${String(int(rng, 200)).padStart(4, '0')}' uuid=${hex(rng, 8)}-${hex(rng, 4)}-4${hex(rng, 3)}-8${hex(rng, 3)}-${hex(rng, 12)} is tainted: high-privileges`,
   ];
   return [
-    ['_TRANSPORT', 'journal'], ['PRIORITY', '3'], ['SYSLOG_FACILITY', '3'], ['SYSLOG_IDENTIFIER', 'libvirtd'], ['_PID', '1432'],
-    ['_COMM', 'libvirtd'], ['_EXE', '/usr/sbin/libvirtd'], ['_CMDLINE', '/usr/sbin/libvirtd --timeout 120'],
-    ['_SYSTEMD_UNIT', 'libvirtd.service'], ['CODE_FILE', '../../src/qemu/qemu_monitor.c'], ['MESSAGE', msgs[int(rng, msgs.length)]!],
+    ['_TRANSPORT', 'journal'],
+    ['PRIORITY', '3'],
+    ['SYSLOG_FACILITY', '3'],
+    ['SYSLOG_IDENTIFIER', 'libvirtd'],
+    ['_PID', '1432'],
+    ['_COMM', 'libvirtd'],
+    ['_EXE', '/usr/sbin/libvirtd'],
+    ['_CMDLINE', '/usr/sbin/libvirtd --timeout 120'],
+    ['_SYSTEMD_UNIT', 'libvirtd.service'],
+    ['CODE_FILE', '../../src/qemu/qemu_monitor.c'],
+    ['MESSAGE', msgs[int(rng, msgs.length)]!],
   ];
 }
 
@@ -138,9 +185,15 @@ function exporter(rng: Rng, realtimeUs: number): Fields {
     `${iso} caller=collector.go:169 level=info msg="collector succeeded" name=cpu duration_seconds=0.00${int(rng, 9)}`,
   ];
   return [
-    ['_TRANSPORT', 'stdout'], ['PRIORITY', '6'], ['SYSLOG_FACILITY', '3'], ['SYSLOG_IDENTIFIER', 'prometheus-node-exporter'],
-    ['_PID', '977'], ['_COMM', 'prometheus-node'], ['_EXE', '/usr/bin/prometheus-node-exporter'],
-    ['_CMDLINE', '/usr/bin/prometheus-node-exporter'], ['_SYSTEMD_UNIT', 'prometheus-node-exporter.service'],
+    ['_TRANSPORT', 'stdout'],
+    ['PRIORITY', '6'],
+    ['SYSLOG_FACILITY', '3'],
+    ['SYSLOG_IDENTIFIER', 'prometheus-node-exporter'],
+    ['_PID', '977'],
+    ['_COMM', 'prometheus-node'],
+    ['_EXE', '/usr/bin/prometheus-node-exporter'],
+    ['_CMDLINE', '/usr/bin/prometheus-node-exporter'],
+    ['_SYSTEMD_UNIT', 'prometheus-node-exporter.service'],
     ['MESSAGE', msgs[int(rng, msgs.length)]!],
   ];
 }
@@ -151,12 +204,28 @@ function traceback(): Fields {
     '  File "/usr/lib/python3/dist-packages/salt/minion.py", line 2036, in _thread_return',
     "KeyError: 'return'",
   ].join('\n');
-  return [['_TRANSPORT', 'stdout'], ['PRIORITY', '3'], ['SYSLOG_IDENTIFIER', 'salt-minion'], ['_PID', '1650'], ['_COMM', 'salt-minion'], ['MESSAGE', msg]];
+  return [
+    ['_TRANSPORT', 'stdout'],
+    ['PRIORITY', '3'],
+    ['SYSLOG_IDENTIFIER', 'salt-minion'],
+    ['_PID', '1650'],
+    ['_COMM', 'salt-minion'],
+    ['MESSAGE', msg],
+  ];
 }
 
 function binary(rng: Rng): Fields {
-  const bytes = Buffer.concat([Buffer.from('usb 1-1: Product: '), Buffer.from([0xff, 0xfe, 0x80 + int(rng, 32)]), Buffer.from(' Keyboard')]);
-  return [['_TRANSPORT', 'kernel'], ['PRIORITY', '6'], ['SYSLOG_IDENTIFIER', 'kernel'], ['MESSAGE', bytes]];
+  const bytes = Buffer.concat([
+    Buffer.from('usb 1-1: Product: '),
+    Buffer.from([0xff, 0xfe, 0x80 + int(rng, 32)]),
+    Buffer.from(' Keyboard'),
+  ]);
+  return [
+    ['_TRANSPORT', 'kernel'],
+    ['PRIORITY', '6'],
+    ['SYSLOG_IDENTIFIER', 'kernel'],
+    ['MESSAGE', bytes],
+  ];
 }
 
 /** One noise entry's own fields (base fields added by the caller). */

@@ -50,10 +50,16 @@ export const USAGE = `usage: node dist/bench/run.js [options]
   --journalctl PATH           journalctl binary (default journalctl)
   --keep                      keep the generated journal and temp dirs`;
 
-export type ParsedArgs = { ok: true; options: BenchOptions } | { ok: false; errors: string[]; help?: boolean };
+export type ParsedArgs =
+  | { ok: true; options: BenchOptions }
+  | { ok: false; errors: string[]; help?: boolean };
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const o: BenchOptions = { ...DEFAULT_OPTIONS, parts: [...DEFAULT_OPTIONS.parts], latencyInputs: [...DEFAULT_OPTIONS.latencyInputs] };
+  const o: BenchOptions = {
+    ...DEFAULT_OPTIONS,
+    parts: [...DEFAULT_OPTIONS.parts],
+    latencyInputs: [...DEFAULT_OPTIONS.latencyInputs],
+  };
   const errors: string[] = [];
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
@@ -65,7 +71,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
-    const [name, inline] = flag.includes('=') ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)] : [flag, undefined];
+    const [name, inline] = flag.includes('=')
+      ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)]
+      : [flag, undefined];
     const value = (): string | undefined => inline ?? argv[++i];
     switch (name) {
       case '-h':
@@ -92,7 +100,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       case '--latency-inputs': {
         const list = (value() ?? '').split(',').filter(Boolean);
         const bad = list.filter((x) => !(LATENCY_INPUTS as readonly string[]).includes(x));
-        if (list.length === 0 || bad.length) errors.push(`--latency-inputs takes a list of ${LATENCY_INPUTS.join(',')} (got ${list.join(',') || 'nothing'})`);
+        if (list.length === 0 || bad.length)
+          errors.push(
+            `--latency-inputs takes a list of ${LATENCY_INPUTS.join(',')} (got ${list.join(',') || 'nothing'})`,
+          );
         else o.latencyInputs = list as LatencyInput[];
         break;
       }

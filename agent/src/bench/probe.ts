@@ -19,7 +19,9 @@ export class MetricsProbe {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
         res.on('end', () =>
-          res.statusCode === 200 ? resolve(Buffer.concat(parts).toString('utf8')) : reject(new Error(`GET /metrics answered ${res.statusCode}`)),
+          res.statusCode === 200
+            ? resolve(Buffer.concat(parts).toString('utf8'))
+            : reject(new Error(`GET /metrics answered ${res.statusCode}`)),
         );
         res.on('error', reject);
       });

@@ -1,5 +1,12 @@
 import type { Role, SideOutcome } from '@switchover/model';
-import { flush, initialState, transition, DEFAULT_CORRELATOR_CONFIG, type CorrelatorState, type Effect } from '../correlator/index.js';
+import {
+  flush,
+  initialState,
+  transition,
+  DEFAULT_CORRELATOR_CONFIG,
+  type CorrelatorState,
+  type Effect,
+} from '../correlator/index.js';
 import { decode } from '../decoders/index.js';
 import { parseEntry } from '../sources/journald/entry.js';
 import { PidVmCache } from '../sources/journald/pid-vm-cache.js';
@@ -88,7 +95,14 @@ export class JournalReplay {
     if (e.realtimeMs !== undefined && e.realtimeMs > this.now) this.now = e.realtimeMs;
     for (const text of e.lines) {
       t.lines += 1;
-      const r: LogLineRecord = { kind: 'log-line', host: this.host, vm, arrival: this.now, origin: { kind: 'journald' }, text };
+      const r: LogLineRecord = {
+        kind: 'log-line',
+        host: this.host,
+        vm,
+        arrival: this.now,
+        origin: { kind: 'journald' },
+        text,
+      };
       if (e.realtimeMs !== undefined) r.transportTime = e.realtimeMs;
       const d = decode(r);
       t[d.status] += 1;

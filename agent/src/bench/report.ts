@@ -15,7 +15,9 @@ export function throughputReport(r: ThroughputResult): string {
   const repeats = r.baseline.length;
   const t = r.tally;
   const closed = (role: 'source' | 'destination'): string =>
-    Object.entries(t.sessionsClosed[role]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+    Object.entries(t.sessionsClosed[role])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   return [
     '1. Throughput: journalctl JSON -> decode -> correlate, in-process',
     `journal: ${grouped(n)} entries (${grouped(r.expected.migrations)} QEMU migrations in ${grouped(r.expected.qemuEntries)} QEMU entries, the rest host noise), ` +
@@ -25,8 +27,22 @@ export function throughputReport(r: ThroughputResult): string {
     table(
       ['', 'best s', 'median s', 'entries/s (best)', 'ratio (best)', 'ratio (median)'],
       [
-        ['journalctl -o json > /dev/null', fixed(r.best.baselineSeconds), fixed(r.median.baselineSeconds), eps(r.best.baselineSeconds), '1.00', '1.00'],
-        ['journalctl -o json | switchover', fixed(r.best.switchoverSeconds), fixed(r.median.switchoverSeconds), eps(r.best.switchoverSeconds), fixed(r.best.ratio), fixed(r.median.ratio)],
+        [
+          'journalctl -o json > /dev/null',
+          fixed(r.best.baselineSeconds),
+          fixed(r.median.baselineSeconds),
+          eps(r.best.baselineSeconds),
+          '1.00',
+          '1.00',
+        ],
+        [
+          'journalctl -o json | switchover',
+          fixed(r.best.switchoverSeconds),
+          fixed(r.median.switchoverSeconds),
+          eps(r.best.switchoverSeconds),
+          fixed(r.best.ratio),
+          fixed(r.median.ratio),
+        ],
       ],
     ),
     '',
@@ -60,12 +76,37 @@ export function latencyReport(outcomes: readonly LatencyOutcome[], scrapeMs: num
   for (const o of outcomes) {
     if ('skipped' in o || !o.baselineMs) continue;
     const b = o.baselineMs;
-    rows.push([`  baseline: bare journalctl --follow`, String(o.runs), String(b.n), fixed(b.p50, 1), fixed(b.p90, 1), fixed(b.p99, 1), fixed(b.max, 1), '', '(same lines)']);
+    rows.push([
+      `  baseline: bare journalctl --follow`,
+      String(o.runs),
+      String(b.n),
+      fixed(b.p50, 1),
+      fixed(b.p90, 1),
+      fixed(b.p99, 1),
+      fixed(b.max, 1),
+      '',
+      '(same lines)',
+    ]);
   }
-  const paths = outcomes.filter((o): o is Exclude<LatencyOutcome, { skipped: string }> => !('skipped' in o)).map((o) => `  ${o.input}: ${o.path}`);
+  const paths = outcomes
+    .filter((o): o is Exclude<LatencyOutcome, { skipped: string }> => !('skipped' in o))
+    .map((o) => `  ${o.input}: ${o.path}`);
   return [
     '2. Detection latency: failure line appended -> silent-failure counter on GET /metrics (ms)',
-    table(['input', 'runs', 'detected', 'p50', 'p90', 'p99', 'max', `<= ${LATENCY_TARGET_MS} ms`, `p99 <= ${LATENCY_TARGET_MS} ms`], rows),
+    table(
+      [
+        'input',
+        'runs',
+        'detected',
+        'p50',
+        'p90',
+        'p99',
+        'max',
+        `<= ${LATENCY_TARGET_MS} ms`,
+        `p99 <= ${LATENCY_TARGET_MS} ms`,
+      ],
+      rows,
+    ),
     '',
     ...paths,
     `  each run: fresh VM, destination session open (active), random 0-250 ms pause, then clock start -> append failure line`,

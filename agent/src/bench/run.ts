@@ -63,7 +63,14 @@ async function main(argv: readonly string[]): Promise<number> {
 
   if (o.parts.includes('throughput')) {
     try {
-      const r = await runThroughput({ entries: o.entries, migrations: o.migrations, repeats: o.repeats, journalctl: o.journalctl, keep: o.keep, log });
+      const r = await runThroughput({
+        entries: o.entries,
+        migrations: o.migrations,
+        repeats: o.repeats,
+        journalctl: o.journalctl,
+        keep: o.keep,
+        log,
+      });
       throughput = r;
       sections.push(throughputReport(r));
       if (!r.sanity.ok) failed = true;
@@ -75,7 +82,17 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (o.parts.includes('latency')) {
     try {
-      const r = await runLatency({ inputs: o.latencyInputs, runs: o.runs, scrapeMs: o.scrapeMs, runTimeoutMs: o.runTimeoutMs, keep: o.keep, log }, cleanups);
+      const r = await runLatency(
+        {
+          inputs: o.latencyInputs,
+          runs: o.runs,
+          scrapeMs: o.scrapeMs,
+          runTimeoutMs: o.runTimeoutMs,
+          keep: o.keep,
+          log,
+        },
+        cleanups,
+      );
       latency = r;
       sections.push(latencyReport(r, o.scrapeMs));
     } catch (err) {
@@ -97,7 +114,16 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     await mkdir(outDir, { recursive: true });
     const file = path.join(outDir, `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    const json = { startedAt: startedAt.toISOString(), command, seconds, environment: env, options: o, throughput, latency, ok: !failed };
+    const json = {
+      startedAt: startedAt.toISOString(),
+      command,
+      seconds,
+      environment: env,
+      options: o,
+      throughput,
+      latency,
+      ok: !failed,
+    };
     await writeFile(file, `${JSON.stringify(json, null, 2)}\n`);
     process.stdout.write(`JSON copy: ${file}\n`);
   } catch (err) {

@@ -1,6 +1,13 @@
 import type { Role, SideOutcome } from '@switchover/model';
 import type { ExportEntry } from './export-format.js';
-import { KIND_RESULT, MAX_MIGRATION_LINES, kindOf, migrationLines, renderLine, type MigrationKind } from './migrations.js';
+import {
+  KIND_RESULT,
+  MAX_MIGRATION_LINES,
+  kindOf,
+  migrationLines,
+  renderLine,
+  type MigrationKind,
+} from './migrations.js';
 import { baseFields, noiseFields, seededRng, type HostFields } from './noise.js';
 
 /**
@@ -36,23 +43,33 @@ export interface Expected {
   qemuEntries: number;
 }
 
-const HOST: HostFields = { bootId: '5b7c1f0e2a9d4c6b8e3f1a2b3c4d5e6f', machineId: '3d1219c7c4c5404aaa1f6d2a48adfda4', hostname: 'kvm-fra1-a19' };
+const HOST: HostFields = {
+  bootId: '5b7c1f0e2a9d4c6b8e3f1a2b3c4d5e6f',
+  machineId: '3d1219c7c4c5404aaa1f6d2a48adfda4',
+  hostname: 'kvm-fra1-a19',
+};
 
 export const vmName = (i: number): string => `vm-${String(i).padStart(4, '0')}`;
 
 /** Problems with the options, all at once (empty when fine). */
 export function validateScenario(o: ScenarioOptions): string[] {
   const bad: string[] = [];
-  if (!Number.isInteger(o.entries) || o.entries < 1) bad.push(`entries must be a positive integer (got ${o.entries})`);
-  if (!Number.isInteger(o.migrations) || o.migrations < 0) bad.push(`migrations must be a non-negative integer (got ${o.migrations})`);
+  if (!Number.isInteger(o.entries) || o.entries < 1)
+    bad.push(`entries must be a positive integer (got ${o.entries})`);
+  if (!Number.isInteger(o.migrations) || o.migrations < 0)
+    bad.push(`migrations must be a non-negative integer (got ${o.migrations})`);
   if (!Number.isInteger(o.vms) || o.vms < 1) bad.push(`vms must be a positive integer (got ${o.vms})`);
   // Half the journal at most is QEMU, and a VM's migrations must not overlap in time.
-  if (o.migrations * MAX_MIGRATION_LINES * 2 > o.entries) bad.push(`${o.migrations} migrations need at least ${o.migrations * MAX_MIGRATION_LINES * 2} entries`);
+  if (o.migrations * MAX_MIGRATION_LINES * 2 > o.entries)
+    bad.push(`${o.migrations} migrations need at least ${o.migrations * MAX_MIGRATION_LINES * 2} entries`);
   return bad;
 }
 
 export function expectedOf(o: ScenarioOptions): Expected {
-  const kinds = { 'dst-ok': 0, 'dst-silent': 0, 'dst-failed': 0, 'src-ok': 0, 'src-failed': 0 } as Record<MigrationKind, number>;
+  const kinds = { 'dst-ok': 0, 'dst-silent': 0, 'dst-failed': 0, 'src-ok': 0, 'src-failed': 0 } as Record<
+    MigrationKind,
+    number
+  >;
   const sessions: SessionTally = { source: {}, destination: {} };
   let silentFailures = 0;
   let qemuEntries = 0;
@@ -69,10 +86,26 @@ export function expectedOf(o: ScenarioOptions): Expected {
 
 function qemuCmdline(vm: string, uuid: string, incoming: boolean): string {
   return [
-    '/usr/bin/qemu-system-x86_64', '-name', `guest=${vm},debug-threads=on`, '-S',
-    '-object', `{"qom-type":"secret","id":"masterKey0","format":"raw","file":"/var/lib/libvirt/qemu/domain-${vm}/master-key.aes"}`,
-    '-machine', 'pc-q35-7.2,usb=off,dump-guest-core=off,memory-backend=pc.ram', '-accel', 'kvm', '-cpu', 'host,migratable=on',
-    '-m', '8192', '-uuid', uuid, '-no-user-config', '-nodefaults', '-msg', 'timestamp=on',
+    '/usr/bin/qemu-system-x86_64',
+    '-name',
+    `guest=${vm},debug-threads=on`,
+    '-S',
+    '-object',
+    `{"qom-type":"secret","id":"masterKey0","format":"raw","file":"/var/lib/libvirt/qemu/domain-${vm}/master-key.aes"}`,
+    '-machine',
+    'pc-q35-7.2,usb=off,dump-guest-core=off,memory-backend=pc.ram',
+    '-accel',
+    'kvm',
+    '-cpu',
+    'host,migratable=on',
+    '-m',
+    '8192',
+    '-uuid',
+    uuid,
+    '-no-user-config',
+    '-nodefaults',
+    '-msg',
+    'timestamp=on',
     ...(incoming ? ['-incoming', 'defer'] : []),
   ].join(' ');
 }
@@ -110,10 +143,19 @@ export function* scenarioEntries(o: ScenarioOptions): Generator<ExportEntry> {
         lineUs = timeUs + line.dtUs;
         yield [
           ...baseFields(HOST, lineUs, monoBase),
-          ['_TRANSPORT', 'stdout'], ['PRIORITY', line.form === 'trace' ? '6' : '3'], ['SYSLOG_FACILITY', '3'],
-          ['SYSLOG_IDENTIFIER', 'qemu-system-x86_64'], ['_PID', String(pid)], ['_UID', '64055'], ['_GID', '108'],
-          ['_COMM', 'qemu-system-x86'], ['_EXE', '/usr/bin/qemu-system-x86_64'], ['_CMDLINE', cmdline],
-          ['_SYSTEMD_CGROUP', `/machine.slice/${unit}`], ['_SYSTEMD_UNIT', unit], ['_SYSTEMD_SLICE', 'machine.slice'],
+          ['_TRANSPORT', 'stdout'],
+          ['PRIORITY', line.form === 'trace' ? '6' : '3'],
+          ['SYSLOG_FACILITY', '3'],
+          ['SYSLOG_IDENTIFIER', 'qemu-system-x86_64'],
+          ['_PID', String(pid)],
+          ['_UID', '64055'],
+          ['_GID', '108'],
+          ['_COMM', 'qemu-system-x86'],
+          ['_EXE', '/usr/bin/qemu-system-x86_64'],
+          ['_CMDLINE', cmdline],
+          ['_SYSTEMD_CGROUP', `/machine.slice/${unit}`],
+          ['_SYSTEMD_UNIT', unit],
+          ['_SYSTEMD_SLICE', 'machine.slice'],
           ['MESSAGE', renderLine(line, lineUs, pid + line.thread)],
         ];
         i++;

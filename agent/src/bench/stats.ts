@@ -18,8 +18,20 @@ export interface Distribution {
 export function distribution(samples: readonly number[]): Distribution {
   const s = [...samples].sort((a, b) => a - b);
   const mean = s.length ? s.reduce((a, b) => a + b, 0) / s.length : Number.NaN;
-  return { n: s.length, min: s[0] ?? Number.NaN, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s.at(-1) ?? Number.NaN, mean };
+  return {
+    n: s.length,
+    min: s[0] ?? Number.NaN,
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    max: s.at(-1) ?? Number.NaN,
+    mean,
+  };
 }
 
-export const median = (xs: readonly number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
+export const median = (xs: readonly number[]): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 export const best = (xs: readonly number[]): number => Math.min(...xs);

@@ -3,7 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { journalRemoteBinary, writeJournal, type WrittenJournal } from './journal-file.js';
 import type { ReplayTally } from './replay.js';
-import { DEFAULT_SCENARIO, expectedOf, scenarioEntries, validateScenario, type Expected, type ScenarioOptions } from './scenario.js';
+import {
+  DEFAULT_SCENARIO,
+  expectedOf,
+  scenarioEntries,
+  validateScenario,
+  type Expected,
+  type ScenarioOptions,
+} from './scenario.js';
 import { best, median } from './stats.js';
 import { timeJournalctl, timeSwitchover, type SwitchoverRun, type TimedRun } from './throughput.js';
 
@@ -33,15 +40,24 @@ export interface ThroughputResult {
 export function checkTally(t: ReplayTally, expected: Expected, entries: number): string[] {
   const problems: string[] = [];
   const same = (what: string, got: unknown, want: unknown): void => {
-    if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${what}: found ${JSON.stringify(got)}, generated ${JSON.stringify(want)}`);
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      problems.push(`${what}: found ${JSON.stringify(got)}, generated ${JSON.stringify(want)}`);
   };
   same('entries read', t.entries, entries);
   same('invalid JSON lines', t.badJson, 0);
   same('sessions opened', t.sessionsOpened, expected.migrations);
   const sorted = (o: Partial<Record<string, number>>): Record<string, number> =>
     Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))) as Record<string, number>;
-  same('source sessions closed by outcome', sorted(t.sessionsClosed.source), sorted(expected.sessions.source));
-  same('destination sessions closed by outcome', sorted(t.sessionsClosed.destination), sorted(expected.sessions.destination));
+  same(
+    'source sessions closed by outcome',
+    sorted(t.sessionsClosed.source),
+    sorted(expected.sessions.source),
+  );
+  same(
+    'destination sessions closed by outcome',
+    sorted(t.sessionsClosed.destination),
+    sorted(expected.sessions.destination),
+  );
   same('silent destination failures', t.silentFailures, expected.silentFailures);
   same('unattributed failure lines', t.unattributed, 0);
   same('evicted sessions', t.evicted, 0);
@@ -56,15 +72,20 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   if (!remote) throw new Error('systemd-journal-remote not found (apt-get install systemd-journal-remote)');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchover-bench-journal-'));
   try {
-    o.log(`generating ${o.entries.toLocaleString('en-US')} entries (${o.migrations} migrations) with ${remote} ...`);
+    o.log(
+      `generating ${o.entries.toLocaleString('en-US')} entries (${o.migrations} migrations) with ${remote} ...`,
+    );
     const journal = await writeJournal(remote, dir, scenarioEntries(scenario));
-    o.log(`  ${journal.files} journal file(s), ${(journal.bytes / 1e6).toFixed(0)} MB in ${journal.seconds.toFixed(1)} s`);
+    o.log(
+      `  ${journal.files} journal file(s), ${(journal.bytes / 1e6).toFixed(0)} MB in ${journal.seconds.toFixed(1)} s`,
+    );
     const expected = expectedOf(scenario);
     const baseline: TimedRun[] = [];
     const switchover: SwitchoverRun[] = [];
     for (let r = 0; r < o.repeats; r++) {
       // Alternate which side goes first, so neither always gets the warmer machine.
-      const order = r % 2 === 0 ? (['baseline', 'switchover'] as const) : (['switchover', 'baseline'] as const);
+      const order =
+        r % 2 === 0 ? (['baseline', 'switchover'] as const) : (['switchover', 'baseline'] as const);
       for (const side of order) {
         if (side === 'baseline') baseline.push(await timeJournalctl(o.journalctl, dir));
         else switchover.push(await timeSwitchover(o.journalctl, dir, 'bench-host'));
@@ -74,7 +95,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     }
     const problems = checkTally(switchover[0]!.tally, expected, journal.entries);
     for (const [i, s] of switchover.entries()) {
-      if (JSON.stringify(s.tally) !== JSON.stringify(switchover[0]!.tally)) problems.push(`run ${i + 1} found something else than run 1`);
+      if (JSON.stringify(s.tally) !== JSON.stringify(switchover[0]!.tally))
+        problems.push(`run ${i + 1} found something else than run 1`);
     }
     const b = baseline.map((x) => x.seconds);
     const s = switchover.map((x) => x.seconds);

@@ -17,7 +17,9 @@ function exitOf(child: ReturnType<typeof spawn>, what: string, stderr: () => str
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`${what} exited with ${code ?? signal}: ${stderr().trim().slice(-500)}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`${what} exited with ${code ?? signal}: ${stderr().trim().slice(-500)}`)),
     );
   });
 }
