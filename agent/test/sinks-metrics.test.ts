@@ -127,8 +127,8 @@ describe('MetricsSink', () => {
     expect(m.get(`${METRICS.records}{input="journald"}`)).toBe(2);
     expect(m.get(`${METRICS.unknownRecords}{input="journald"}`)).toBe(1);
     expect(m.get(`${METRICS.errors}{stage="decode",error_type="bad_json"}`)).toBe(1);
-    expect(m.get(`${METRICS.sourceUp}{input="qmp",instance="/run/switchover/vm1.qmp"}`)).toBe(1);
-    expect(m.get(`${METRICS.sourceUp}{input="journald",instance="default"}`)).toBe(0);
+    expect(m.get(`${METRICS.sourceUp}{input="qmp",target="/run/switchover/vm1.qmp"}`)).toBe(1);
+    expect(m.get(`${METRICS.sourceUp}{input="journald",target="default"}`)).toBe(0);
     expect(m.get(METRICS.journalLag)).toBe(1.5);
     expect(m.get(METRICS.openSessions)).toBe(3);
     expect(m.get(METRICS.recorderBytes)).toBe(4096);

@@ -39,7 +39,8 @@ export const LABELS = {
   value: 'value',
   input: 'input',
   /** Which socket / file / namespace of an input (bounded by the configuration). */
-  instance: 'instance',
+  /** Which socket, namespace or file of an input (not `instance`: Prometheus owns that label). */
+  target: 'target',
   stage: 'stage',
   errorType: 'error_type',
   version: 'version',

@@ -71,7 +71,7 @@ export function createMetrics(registry: Registry, version: string) {
     sourceUpGauge: new Gauge({
       name: METRICS.sourceUp,
       help: 'Whether an input of the agent is connected and reading (1) or not (0).',
-      labelNames: [input, LABELS.instance],
+      labelNames: [input, LABELS.target],
       registers,
     }),
     records: new Counter({

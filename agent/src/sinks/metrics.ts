@@ -162,7 +162,7 @@ export class MetricsSink implements EffectSink, SelfMetrics {
     this.m.errors.inc({ [LABELS.stage]: stage, [LABELS.errorType]: errorType });
   }
   sourceUp(input: string, instance: string, up: boolean): void {
-    this.m.sourceUpGauge.set({ [LABELS.input]: input, [LABELS.instance]: instance }, up ? 1 : 0);
+    this.m.sourceUpGauge.set({ [LABELS.input]: input, [LABELS.target]: instance }, up ? 1 : 0);
   }
   journalLag(seconds: number): void {
     this.m.lag.set(seconds);

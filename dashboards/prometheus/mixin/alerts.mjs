@@ -79,7 +79,7 @@ export function alertGroups(c) {
       summary: `Switchover agent on {{ $labels.instance }} lost its {{ $labels.${input} }} input`,
       description:
         `The agent on {{ $labels.instance }} has reported input {{ $labels.${input} }} ` +
-        `{{ with $labels.exported_instance }}({{ . }}) {{ end }}down for ${c.sourceDownFor}. Migrations seen only through that input ` +
+        `{{ with $labels.target }}({{ . }}) {{ end }}down for ${c.sourceDownFor}. Migrations seen only through that input ` +
         `are not watched: a silent destination failure there would go unnoticed.`,
     }),
     rule('SwitchoverAgentErrorsRising', {
