@@ -76,7 +76,9 @@ describe('the agent as a process', () => {
     const src = startQemu({ ...common, qmpSockets: [join(root, 'orch', 'src.qmp'), join(root, 'qmp', 'vm-restart.qmp')], logFile: join(root, 'src.log') });
     qemus.push(dst, src);
     const first = startAgent();
-    await until('the agent to listen', 15_000, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok);
+    await until('the agent to listen', 15_000, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok).catch((e: Error) => {
+      throw new Error(`${e.message}; agent stderr: ${first.stderr()}`);
+    });
     const dstO = await Orchestrator.connect(join(root, 'orch', 'dst.qmp'));
     const srcO = await Orchestrator.connect(join(root, 'orch', 'src.qmp'));
     const caps = { capabilities: [{ capability: 'events', state: true }, { capability: 'return-path', state: true }] };
