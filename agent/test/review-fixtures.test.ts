@@ -293,6 +293,8 @@ describe('shared libvirt example incidents (fixtures/libvirt-examples)', () => {
         },
       ]);
       expect(r.unattributed).toEqual([]);
+      // Regression: with both captures, the one RESUME was listed twice.
+      expect(r.migrations[0]?.destination?.evidence.filter((e) => e.kind === 'vm-resume')).toHaveLength(1);
       const { code, out } = await runCli(['review', '--json', ...hostArgs(inputs)]);
       expect(code).toBe(1);
       const doc = JSON.parse(out) as ReturnType<typeof toReviewJson>;

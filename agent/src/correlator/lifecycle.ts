@@ -10,7 +10,7 @@ import type { Ctx } from './context.js';
 import { claimPending, retimeUntimed } from './failures.js';
 import { applyRole, roleHintOf, settleRole } from './role.js';
 import { addEvidence, closeSession, failSession, recentlyClosed } from './session-edit.js';
-import { SAME_END_MS } from './types.js';
+import { DUPLICATE_EVENT_MS, SAME_END_MS } from './types.js';
 
 /** STOP inside a running migration: the source stopping its vCPUs for switchover (a `-S` destination never stops). */
 export function onStop(ctx: Ctx, obs: RunStateObservation): void {
@@ -30,6 +30,9 @@ export function onResume(ctx: Ctx, obs: RunStateObservation): void {
   const { vm } = ctx;
   const session = vm.session;
   if (!session || obs.time < session.start) return;
+  // The same RESUME through a second input (QMP and virsh, or two virsh captures: virsh's receive time
+  // trails QEMU's by a few ms) is one event, not two.
+  if (session.resumeTime !== null && Math.abs(obs.time - session.resumeTime) <= DUPLICATE_EVENT_MS) return;
   addEvidence(session, obs);
   if (session.resumeTime !== null) return;
   session.resumeTime = obs.time;

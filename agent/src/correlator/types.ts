@@ -31,6 +31,8 @@ export const LATE_INFO_MS = 60_000;
  * event can report the same transition.
  */
 export const SAME_END_MS = 5_000;
+/** Two copies of one QMP event seen through different inputs are at most this far apart (ms). */
+export const DUPLICATE_EVENT_MS = 50;
 /** Slack for ordering between inputs (ms): a bounded line whose `latest` is older than `now` minus this is stale. */
 export const PENDING_GRACE_MS = 5_000;
 /** Evidence entries kept per session. */
