@@ -57,27 +57,86 @@ export function messageLines(values: string[]): string[] {
   return out;
 }
 
-export function parseEntry(line: string): ParseResult {
+/** The fields the agent reads; a journal entry carries twenty-odd others it never needs. */
+const FIELDS = ['MESSAGE', '__CURSOR', '__REALTIME_TIMESTAMP', '_PID', '_BOOT_ID', '_CMDLINE'] as const;
+type Field = (typeof FIELDS)[number];
+
+/**
+ * The JSON text of one top-level string or null value, found without parsing the whole entry.
+ * `"KEY":` can only match a real key: inside a JSON string every quote is escaped. Returns
+ * undefined when the field is absent, and null when its value is anything else (an array: a
+ * repeated field or bytes), which the caller hands to the full parser.
+ */
+function rawField(line: string, key: Field): string | null | undefined {
+  const needle = `"${key}":`;
+  const at = line.indexOf(needle);
+  if (at < 0) return undefined;
+  const start = at + needle.length;
+  const c = line.charCodeAt(start);
+  if (c === 110 /* n */ && line.startsWith('null', start)) return 'null';
+  if (c !== 34 /* " */) return null;
+  let end = start + 1;
+  for (;;) {
+    end = line.indexOf('"', end);
+    if (end < 0) return null;
+    let backslashes = 0;
+    while (line.charCodeAt(end - 1 - backslashes) === 92 /* \\ */) backslashes++;
+    if (backslashes % 2 === 0) return line.slice(start, end + 1);
+    end++;
+  }
+}
+
+/**
+ * The hot path (a busy host's journal is mostly not QEMU): the six fields are cut out of the line and
+ * only their values are parsed. Entries with array values (repeated fields, non-UTF-8 bytes) take
+ * the full `JSON.parse`, as does anything that does not look like one JSON object. The cut does not
+ * validate the rest of the line: journalctl writes whole objects, and a cut-short line is still caught.
+ */
+function fastFields(line: string): Partial<Record<Field, unknown>> | null {
+  if (line.charCodeAt(0) !== 123 /* { */ || line.charCodeAt(line.length - 1) !== 125 /* } */) return null;
+  const out: Partial<Record<Field, unknown>> = {};
+  for (const key of FIELDS) {
+    const raw = rawField(line, key);
+    if (raw === null) return null;
+    if (raw !== undefined) out[key] = JSON.parse(raw) as unknown;
+  }
+  return out;
+}
+
+function fullFields(line: string): Partial<Record<Field, unknown>> | 'json' | 'not-object' {
   let obj: unknown;
   try {
     obj = JSON.parse(line);
   } catch {
-    return { ok: false, reason: 'json' };
+    return 'json';
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
-    return { ok: false, reason: 'not-object' };
-  const o = obj as Record<string, unknown>;
-  const rt = first(o['__REALTIME_TIMESTAMP']);
-  const pid = first(o['_PID']);
-  const msg = fieldValues(o['MESSAGE']);
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return 'not-object';
+  return obj as Record<string, unknown>;
+}
+
+export function parseEntry(line: string): ParseResult {
+  let o: Partial<Record<Field, unknown>> | null;
+  try {
+    o = fastFields(line);
+  } catch {
+    o = null; // a value the cut got wrong: let the full parser judge the line
+  }
+  if (o === null) {
+    const full = fullFields(line);
+    if (typeof full === 'string') return { ok: false, reason: full };
+    o = full;
+  }
+  const rt = first(o.__REALTIME_TIMESTAMP);
+  const pid = first(o._PID);
+  const msg = fieldValues(o.MESSAGE);
   const entry: JournalEntry = { lines: msg === null ? null : messageLines(msg) };
-  const cursor = first(o['__CURSOR']);
+  const cursor = first(o.__CURSOR);
   if (cursor) entry.cursor = cursor;
   if (rt && /^\d+$/.test(rt)) entry.realtimeMs = Number(rt) / 1000;
   if (pid && /^\d+$/.test(pid)) entry.pid = Number(pid);
-  const boot = first(o['_BOOT_ID']);
+  const boot = first(o._BOOT_ID);
   if (boot) entry.bootId = boot;
-  const cmdline = first(o['_CMDLINE']);
+  const cmdline = first(o._CMDLINE);
   if (cmdline) entry.cmdline = cmdline;
   return { ok: true, entry };
 }
