@@ -30,7 +30,7 @@ export const procCmdlineReader: CmdlineReader = async (pid) => {
  * Bounded: the oldest entry is dropped past `max` (Map keeps insertion order).
  */
 export class PidVmCache {
-  private readonly map = new Map<string, VmRef | null>();
+  private readonly map = new Map<string, { vm: VmRef | null; cmdline?: string }>();
 
   constructor(
     /** undefined: never look at /proc (journal files from another host or boot). */
@@ -48,12 +48,16 @@ export class PidVmCache {
     if (pid === undefined) return cmdline ? vmFromCmdline(cmdline) : undefined;
     const key = `${bootId ?? ''}:${pid}`;
     if (cmdline !== undefined) {
-      // Always re-parse: a reused pid brings a different command line.
+      // Every entry of a process repeats its command line: parse it once per (boot, pid), again
+      // only when it changes (a reused pid).
+      const hit = this.map.get(key);
+      if (hit?.cmdline === cmdline) return hit.vm ?? undefined;
       const vm = vmFromCmdline(cmdline) ?? null;
-      this.put(key, vm);
+      this.put(key, vm, cmdline);
       return vm ?? undefined;
     }
-    if (this.map.has(key)) return this.map.get(key) ?? undefined;
+    const known = this.map.get(key);
+    if (known) return known.vm ?? undefined;
     if (!this.readCmdline) return undefined;
     if (bootId && this.localBootId && bootId !== this.localBootId) return undefined;
     const argv = await this.readCmdline(pid);
@@ -68,9 +72,9 @@ export class PidVmCache {
     return this.map.size;
   }
 
-  private put(key: string, vm: VmRef | null): void {
+  private put(key: string, vm: VmRef | null, cmdline?: string): void {
     this.map.delete(key);
-    this.map.set(key, vm);
+    this.map.set(key, cmdline === undefined ? { vm } : { vm, cmdline });
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
   }
 }

@@ -91,6 +91,7 @@ export class LibvirtLogSource implements Source {
       pollMs: config.pollIntervalMs ?? 250,
       dir: this.glob.dir,
       watch: deps.watch === null ? null : (deps.watch ?? fsWatch),
+      readOne: (name) => this.readOne(name),
       onWatchError: (err) => this.fail('watch', LIBVIRT_LOG_ERRORS.watch, err),
     });
   }
@@ -125,6 +126,14 @@ export class LibvirtLogSource implements Source {
   /** Files followed now (tests, status page). */
   files(): string[] {
     return [...this.current.keys()];
+  }
+
+  /** A followed file grew: read it (rotation, truncation and new files are the scan's business). */
+  private async readOne(name: string): Promise<boolean> {
+    const t = this.current.get(path.join(this.glob.dir, name));
+    if (!t) return false;
+    await this.readTailer(t);
+    return true;
   }
 
   private async tick(): Promise<void> {

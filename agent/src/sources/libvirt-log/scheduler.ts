@@ -23,6 +23,11 @@ export class ScanScheduler {
       /** `fs.watch`, or null for polling only. */
       watch: typeof fsWatch | null;
       onWatchError: (err: unknown) => void;
+      /**
+       * Read one known file right away on its `change` event, instead of a scan of the whole
+       * directory (which costs a stat per followed file); false when the file is not known.
+       */
+      readOne?: (name: string) => Promise<boolean>;
     },
   ) {}
 
@@ -59,11 +64,31 @@ export class ScanScheduler {
     return this.current;
   }
 
+  /** An append to one file: read just that file, unless a scan is running (then it covers it). */
+  private requestOne(name: string): Promise<void> {
+    const readOne = this.o.readOne;
+    if (this.current || !readOne) return this.request();
+    this.current = readOne(name)
+      .then(async (known) => {
+        if (!known && this.running) await this.scan();
+        while (this.again && this.running) {
+          this.again = false;
+          await this.scan();
+        }
+      })
+      .finally(() => {
+        this.current = undefined;
+      });
+    return this.current;
+  }
+
   /** Watch the directory once it exists (called after each successful listing). */
   ensureWatch(): void {
     if (this.watcher || !this.running || this.o.watch === null) return;
     try {
-      this.watcher = this.o.watch(this.o.dir, () => void this.request());
+      this.watcher = this.o.watch(this.o.dir, (event, name) =>
+        void (event === 'change' && typeof name === 'string' ? this.requestOne(name) : this.request()),
+      );
       this.watcher.on('error', (err) => {
         this.o.onWatchError(err);
         this.watcher?.close();
