@@ -5,15 +5,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Session } from '@switchover/model';
 import { Orchestrator } from '../src/demo/orchestrator.js';
 import { startQemu, type QemuProcess } from '../src/demo/qemu.js';
+import { freePort, until } from '../src/demo/wait.js';
 
 const CLI = fileURLToPath(new URL('../bin/switchover.js', import.meta.url));
 let root: string;
@@ -21,35 +20,23 @@ let port: number;
 const qemus: QemuProcess[] = [];
 const children: ChildProcess[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 function startAgent(): { child: ChildProcess; exit: Promise<number | null>; stderr: () => string } {
   let err = '';
-  const child = spawn(process.execPath, [CLI, 'agent', '--config', join(root, 'agent.yaml')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' } });
+  const child = spawn(process.execPath, [CLI, 'agent', '--config', join(root, 'agent.yaml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' },
+  });
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   children.push(child);
   return { child, exit: new Promise((r) => child.once('exit', (code) => r(code))), stderr: () => err };
 }
 
 const sessions = async (): Promise<Session[]> =>
-  ((await (await fetch(`http://127.0.0.1:${port}/api/migrations?format=sessions`)).json()) as { sessions: Session[] }).sessions;
+  (
+    (await (await fetch(`http://127.0.0.1:${port}/api/migrations?format=sessions`)).json()) as {
+      sessions: Session[];
+    }
+  ).sessions;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'switchover-process-'));
@@ -72,22 +59,44 @@ describe('the agent as a process', () => {
     const uuid = randomUUID();
     const incoming = await freePort();
     const common = { name: 'vm-restart', uuid };
-    const dst = startQemu({ ...common, incomingPort: incoming, qmpSockets: [join(root, 'orch', 'dst.qmp')], logFile: join(root, 'dst.log') });
-    const src = startQemu({ ...common, qmpSockets: [join(root, 'orch', 'src.qmp'), join(root, 'qmp', 'vm-restart.qmp')], logFile: join(root, 'src.log') });
+    const dst = startQemu({
+      ...common,
+      incomingPort: incoming,
+      qmpSockets: [join(root, 'orch', 'dst.qmp')],
+      logFile: join(root, 'dst.log'),
+    });
+    const src = startQemu({
+      ...common,
+      qmpSockets: [join(root, 'orch', 'src.qmp'), join(root, 'qmp', 'vm-restart.qmp')],
+      logFile: join(root, 'src.log'),
+    });
     qemus.push(dst, src);
     const first = startAgent();
-    await until('the agent to listen', 15_000, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok).catch((e: Error) => {
+    await until(
+      'the agent to listen',
+      15_000,
+      async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,
+    ).catch((e: Error) => {
       throw new Error(`${e.message}; agent stderr: ${first.stderr()}`);
     });
     const dstO = await Orchestrator.connect(join(root, 'orch', 'dst.qmp'));
     const srcO = await Orchestrator.connect(join(root, 'orch', 'src.qmp'));
-    const caps = { capabilities: [{ capability: 'events', state: true }, { capability: 'return-path', state: true }] };
+    const caps = {
+      capabilities: [
+        { capability: 'events', state: true },
+        { capability: 'return-path', state: true },
+      ],
+    };
     await dstO.execute('migrate-set-capabilities', caps);
     await srcO.execute('migrate-set-capabilities', caps);
-    await until('the agent to identify the VM', 10_000, async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes('vm-restart.qmp"} 1'));
+    await until('the agent to identify the VM', 10_000, async () =>
+      (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes('vm-restart.qmp"} 1'),
+    );
     await srcO.execute('migrate-set-parameters', { 'max-bandwidth': 60_000 });
     await srcO.execute('migrate', { uri: `tcp:127.0.0.1:${incoming}` });
-    const open = await until('an open session', 10_000, async () => (await sessions()).find((s) => s.vm === 'vm-restart' && s.outcome === 'in-progress'));
+    const open = await until('an open session', 10_000, async () =>
+      (await sessions()).find((s) => s.vm === 'vm-restart' && s.outcome === 'in-progress'),
+    );
     expect(open.role).toBe('source');
 
     first.child.kill('SIGTERM');
@@ -96,15 +105,27 @@ describe('the agent as a process', () => {
     // Flushed: the last snapshot in the recorder holds the open session.
     const lines = readdirSync(join(root, 'state'))
       .filter((f) => f.startsWith('recorder-'))
-      .flatMap((f) => readFileSync(join(root, 'state', f), 'utf8').split('\n').filter(Boolean))
-      .map((l) => JSON.parse(l) as { t: string; state?: { vms: Record<string, { session: Session | null }> } });
+      .flatMap((f) =>
+        readFileSync(join(root, 'state', f), 'utf8')
+          .split('\n')
+          .filter(Boolean),
+      )
+      .map(
+        (l) => JSON.parse(l) as { t: string; state?: { vms: Record<string, { session: Session | null }> } },
+      );
     const snapshot = lines.filter((l) => l.t === 'state').at(-1);
     expect(snapshot?.state?.vms['vm-restart']?.session?.id).toBe(open.id);
     expect(((await srcO.execute('query-migrate')) as { status: string }).status).toBe('active');
 
     const second = startAgent();
-    await until('the restarted agent to listen', 15_000, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok);
-    const done = await until('the resumed session to complete', 30_000, async () => (await sessions()).find((s) => s.id === open.id && s.closed));
+    await until(
+      'the restarted agent to listen',
+      15_000,
+      async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,
+    );
+    const done = await until('the resumed session to complete', 30_000, async () =>
+      (await sessions()).find((s) => s.id === open.id && s.closed),
+    );
     expect(done).toMatchObject({ id: open.id, start: open.start, role: 'source', outcome: 'completed' });
     expect(second.stderr()).toMatch(/resumed open migrations from the flight recorder/);
     srcO.close();

@@ -37,7 +37,12 @@ describe('switchover CLI', () => {
   });
 
   it('checks a configuration without starting, and reports every problem of a bad one', async () => {
-    const ok = await run('agent', '--config', new URL('../../deploy/switchover.example.yaml', import.meta.url).pathname, '--check');
+    const ok = await run(
+      'agent',
+      '--config',
+      new URL('../../deploy/switchover.example.yaml', import.meta.url).pathname,
+      '--check',
+    );
     expect(ok.code).toBe(0);
     expect(ok.out).toContain('configuration is valid');
     const missing = await run('agent', '--config', '/nonexistent.yaml');

@@ -20,7 +20,12 @@ describe('config', () => {
   it('loads the documented example', () => {
     const c = loadConfig(EXAMPLE, opts);
     expect(c.host).toBe('kvm-fra1-a19');
-    expect(c.inputs.virsh).toEqual({ enabled: true, binary: 'virsh', uri: 'qemu:///system', timestamp: false });
+    expect(c.inputs.virsh).toEqual({
+      enabled: true,
+      binary: 'virsh',
+      uri: 'qemu:///system',
+      timestamp: false,
+    });
     expect(c.detection.windowSeconds).toBe(30);
     expect(c.http).toEqual({ address: '127.0.0.1', port: 9464, tls: null, basicAuth: null });
   });
@@ -61,7 +66,11 @@ log: {level: loud}
   it('applies environment overrides over the file and validates them too', () => {
     const c = parseConfig('inputs: {qmp: {enabled: true}}\nhttp: {port: 1}', 'x', {
       ...opts,
-      env: { SWITCHOVER_HTTP_PORT: '9999', SWITCHOVER_QMP_SOCKETS: '/a/*.qmp, /b/*.qmp', SWITCHOVER_HOST: 'hv-b' },
+      env: {
+        SWITCHOVER_HTTP_PORT: '9999',
+        SWITCHOVER_QMP_SOCKETS: '/a/*.qmp, /b/*.qmp',
+        SWITCHOVER_HOST: 'hv-b',
+      },
     });
     expect(c.http.port).toBe(9999);
     expect(c.inputs.qmp.sockets).toEqual(['/a/*.qmp', '/b/*.qmp']);
@@ -82,7 +91,9 @@ log: {level: loud}
   });
 
   it('names the file when it cannot be read or parsed', () => {
-    expect(() => loadConfig('/nonexistent/agent.yaml', opts)).toThrow(/\/nonexistent\/agent.yaml[\s\S]*cannot read/);
+    expect(() => loadConfig('/nonexistent/agent.yaml', opts)).toThrow(
+      /\/nonexistent\/agent.yaml[\s\S]*cannot read/,
+    );
     expect(problems('a: [')).toEqual([expect.stringContaining('not valid YAML')]);
   });
 });

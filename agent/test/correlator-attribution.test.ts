@@ -77,7 +77,12 @@ describe('correlator: attributing failure lines to windows', () => {
     const h = new Harness();
     const setup = 30_000_000;
     // printed between two timed lines 3 h before the migration
-    const fx = h.feed(ob.failure(VM, DEV, setup - 3 * 60 * MIN, { timeSource: 'bounded', latest: setup - 3 * 60 * MIN + 1000 }));
+    const fx = h.feed(
+      ob.failure(VM, DEV, setup - 3 * 60 * MIN, {
+        timeSource: 'bounded',
+        latest: setup - 3 * 60 * MIN + 1000,
+      }),
+    );
     expect(fx).toEqual([]); // still claimable while `now` is near it
     healthyDestination(h, setup, setup + 20_000);
     const gone = unattributed(h.effects);
@@ -98,7 +103,10 @@ describe('correlator: attributing failure lines to windows', () => {
     const h = new Harness();
     const resume = 50_000_000;
     healthyDestination(h, resume - 40_000, resume);
-    const fx = h.feed(ob.failure(VM, DEV, resume - 1000, { timeSource: 'bounded', latest: resume + 500 }), resume + 400);
+    const fx = h.feed(
+      ob.failure(VM, DEV, resume - 1000, { timeSource: 'bounded', latest: resume + 500 }),
+      resume + 400,
+    );
     expect(fx.some((e) => e.kind === 'device-failure')).toBe(true);
     // Another VM's untimed line with an open bound: no window ever opens for it.
     h.feed(ob.failure('other-vm', DEV, resume, { timeSource: 'bounded', latest: null }), resume + 401);
@@ -110,9 +118,15 @@ describe('correlator: attributing failure lines to windows', () => {
   it('pending is bounded: the oldest line is dropped as unattributed', () => {
     const h = new Harness({ windowMs: 30_000, resumeWaitMs: 600_000, maxOpenSessions: 10, maxPending: 2 });
     const t = 60_000_000;
-    for (let i = 0; i < 3; i++) h.feed(ob.failure(`vm${i}`, DEV, t + i, { timeSource: 'bounded', latest: null }));
+    for (let i = 0; i < 3; i++)
+      h.feed(ob.failure(`vm${i}`, DEV, t + i, { timeSource: 'bounded', latest: null }));
     expect(h.state.pending.map((o) => o.vm.name)).toEqual(['vm1', 'vm2']);
-    expect(unattributed(h.effects)).toEqual([expect.objectContaining({ reason: 'pending-full', observation: expect.objectContaining({ vm: { name: 'vm0' } }) })]);
+    expect(unattributed(h.effects)).toEqual([
+      expect.objectContaining({
+        reason: 'pending-full',
+        observation: expect.objectContaining({ vm: { name: 'vm0' } }),
+      }),
+    ]);
   });
 
   it('two VMs at once stay apart: a failure of one never touches the other', () => {

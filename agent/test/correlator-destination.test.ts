@@ -16,7 +16,13 @@ const LV = {
 
 function libvirtDestination(h: Harness): void {
   h.feed(ob.processStart(VM, LV.start, '9.1.1'));
-  h.feed(ob.identity(VM, LV.start, { incoming: true, devices: { hostdev0: DEV }, vm: { name: VM, uuid: 'f59da17c-95ce-44e4-8f08-26b65c9ad8f5' } }));
+  h.feed(
+    ob.identity(VM, LV.start, {
+      incoming: true,
+      devices: { hostdev0: DEV },
+      vm: { name: VM, uuid: 'f59da17c-95ce-44e4-8f08-26b65c9ad8f5' },
+    }),
+  );
   h.feed(ob.status(VM, 'setup', LV.setup));
   h.feed(ob.status(VM, 'active', LV.active));
   h.feed(ob.status(VM, 'completed', LV.completed));
@@ -28,7 +34,9 @@ const only = (effects: Effect[], kind: Effect['kind']) => effects.filter((e) => 
 describe('correlator: destination side', () => {
   it('healthy 7.2 destination (real transcript): window closes 30 s after RESUME on tick, not before', () => {
     const h = new Harness();
-    const obs = observationsFromTranscript('qemu-7.2/real-migration-dst.qmp.jsonl', 'vm1').filter((o) => o.kind !== 'shutdown');
+    const obs = observationsFromTranscript('qemu-7.2/real-migration-dst.qmp.jsonl', 'vm1').filter(
+      (o) => o.kind !== 'shutdown',
+    );
     h.feedAll(obs);
     const s = h.session();
     expect(s.role).toBe('destination');
@@ -61,12 +69,25 @@ describe('correlator: destination side', () => {
     const fx = h.feed(ob.failure(VM, DEV, arrival), arrival);
     expect(h.kinds(fx)).toEqual(['device-state', 'device-failure', 'outcome']);
     const df = only(fx, 'device-failure')[0];
-    expect(df?.kind === 'device-failure' && df.failure).toMatchObject({ device: DEV, target: 'RUNNING', error: 'Input/output error', fatal: false });
+    expect(df?.kind === 'device-failure' && df.failure).toMatchObject({
+      device: DEV,
+      target: 'RUNNING',
+      error: 'Input/output error',
+      fatal: false,
+    });
     expect(s.outcome).toBe('completed-with-device-failure');
     expect(s.devices).toEqual([
-      expect.objectContaining({ device: DEV, segments: [{ state: 'RUNNING', start: arrival, end: null, source: 'failure-line' }] }),
+      expect.objectContaining({
+        device: DEV,
+        segments: [{ state: 'RUNNING', start: arrival, end: null, source: 'failure-line' }],
+      }),
     ]);
-    expect(s.evidence.some((e) => e.kind === 'vfio-failure' && e.text.startsWith(`${DEV}: Failed setting device state to RUNNING`))).toBe(true);
+    expect(
+      s.evidence.some(
+        (e) =>
+          e.kind === 'vfio-failure' && e.text.startsWith(`${DEV}: Failed setting device state to RUNNING`),
+      ),
+    ).toBe(true);
 
     expect(h.tick(LV.resume + 29_000)).toEqual([]);
     expect(h.kinds(h.tick(LV.resume + 30_000))).toEqual(['session-closed']);
@@ -76,7 +97,11 @@ describe('correlator: destination side', () => {
   it('failure before completion (7.2 autostart order): completion yields completed-with-device-failure', () => {
     const h = new Harness();
     const t = 5_000_000;
-    h.feedAll([ob.identity('vm1', t - 10, { runState: 'inmigrate' }), ob.status('vm1', 'active', t), ob.resume('vm1', t + 15)]);
+    h.feedAll([
+      ob.identity('vm1', t - 10, { runState: 'inmigrate' }),
+      ob.status('vm1', 'active', t),
+      ob.resume('vm1', t + 15),
+    ]);
     const fx = h.feed(ob.failure('vm1', '0000:3b:00.1', t + 15.02, { form: 'v1-7.2', target: undefined }));
     expect(h.kinds(fx)).toEqual(['device-state', 'device-failure']);
     expect(h.session().outcome).toBe('in-progress');
@@ -90,7 +115,11 @@ describe('correlator: destination side', () => {
   it('RUNNING_P2P: the error line, and the 9.1+ trace pattern with no error line', () => {
     const t = 6_000_000;
     const lineOnly = new Harness();
-    lineOnly.feedAll([ob.identity('vm1', t, { incoming: true }), ob.status('vm1', 'setup', t), ob.status('vm1', 'active', t + 5)]);
+    lineOnly.feedAll([
+      ob.identity('vm1', t, { incoming: true }),
+      ob.status('vm1', 'setup', t),
+      ob.status('vm1', 'active', t + 5),
+    ]);
     lineOnly.feedAll([ob.status('vm1', 'completed', t + 100), ob.resume('vm1', t + 200)]);
     const fx = lineOnly.feed(ob.failure('vm1', DEV, t + 201, { target: 'RUNNING_P2P' }));
     const df = only(fx, 'device-failure')[0];
@@ -129,7 +158,12 @@ describe('correlator: destination side', () => {
   it('a healthy P2P start (attempt P2P, P2P, attempt RUNNING, RUNNING) is no failure', () => {
     const h = new Harness();
     const t = 6_500_000;
-    h.feedAll([ob.identity('vm1', t, { incoming: true }), ob.status('vm1', 'setup', t), ob.status('vm1', 'completed', t + 100), ob.resume('vm1', t + 200)]);
+    h.feedAll([
+      ob.identity('vm1', t, { incoming: true }),
+      ob.status('vm1', 'setup', t),
+      ob.status('vm1', 'completed', t + 100),
+      ob.resume('vm1', t + 200),
+    ]);
     const fx = h.feedAll([
       ob.attempt('vm1', DEV, 'RUNNING_P2P', t + 200.1),
       ob.vfioState('vm1', DEV, 'RUNNING_P2P', t + 200.2),
@@ -145,7 +179,10 @@ describe('correlator: destination side', () => {
     const h = new Harness();
     libvirtDestination(h);
     h.feed(ob.failure(VM, DEV, LV.resume + 100), LV.resume + 100);
-    const fx = h.feed(ob.failure(VM, DEV, LV.resume + 101, { form: 'reset-failed', fatal: true, target: undefined }), LV.resume + 101);
+    const fx = h.feed(
+      ob.failure(VM, DEV, LV.resume + 101, { form: 'reset-failed', fatal: true, target: undefined }),
+      LV.resume + 101,
+    );
     expect(h.kinds(fx)).toEqual(['device-state', 'outcome', 'session-closed']);
     const s = h.closed()[0]!;
     expect(s.outcome).toBe('failed');
@@ -158,7 +195,11 @@ describe('correlator: destination side', () => {
     const t = 1795702045782.039;
     h.feed(ob.identity('vm1', t - 100, { runState: 'inmigrate' }));
     h.feed(ob.status('vm1', 'active', t));
-    expect(h.feed(ob.loadFailure('vm1', t + 1.5, "error while loading state for instance 0x0 of device 'ram'", false))).toEqual([]);
+    expect(
+      h.feed(
+        ob.loadFailure('vm1', t + 1.5, "error while loading state for instance 0x0 of device 'ram'", false),
+      ),
+    ).toEqual([]);
     const fx = h.feed(ob.loadFailure('vm1', t + 1.566, 'load of migration failed: Invalid argument', true));
     expect(h.kinds(fx)).toEqual(['outcome', 'session-closed']);
     expect(h.feed(ob.status('vm1', 'failed', t + 1.581))).toEqual([]);
@@ -199,7 +240,11 @@ describe('correlator: destination side', () => {
   it('no RESUME after completion: closes resumeWaitMs after completion', () => {
     const h = new Harness({ windowMs: 30_000, resumeWaitMs: 60_000, maxOpenSessions: 10, maxPending: 10 });
     const t = 8_000_000;
-    h.feedAll([ob.identity('vm1', t, { incoming: true }), ob.status('vm1', 'setup', t), ob.status('vm1', 'completed', t + 10)]);
+    h.feedAll([
+      ob.identity('vm1', t, { incoming: true }),
+      ob.status('vm1', 'setup', t),
+      ob.status('vm1', 'completed', t + 10),
+    ]);
     expect(h.tick(t + 60_009)).toEqual([]);
     expect(h.kinds(h.tick(t + 60_010))).toEqual(['session-closed']);
     expect(h.closed()[0]?.windowEnd).toBeNull();

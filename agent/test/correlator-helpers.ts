@@ -4,7 +4,14 @@
  * ../shared/fixtures (events and the replies the orchestrator's queries got).
  */
 import { readFileSync } from 'node:fs';
-import type { MigrationStatus, Observation, Origin, Session, VfioFailureForm, VfioState } from '@switchover/model';
+import type {
+  MigrationStatus,
+  Observation,
+  Origin,
+  Session,
+  VfioFailureForm,
+  VfioState,
+} from '@switchover/model';
 import {
   DEFAULT_CORRELATOR_CONFIG,
   flush,
@@ -35,10 +42,26 @@ export const ob = {
     status,
     raw: `{"event": "MIGRATION", "data": {"status": "${status}"}}`,
   }),
-  pass: (vm: string, pass: number, time: number): Observation => ({ ...base(vm, time), kind: 'migration-pass', pass }),
-  stop: (vm: string, time: number): Observation => ({ ...base(vm, time), kind: 'vm-stop', raw: '{"event": "STOP"}' }),
-  resume: (vm: string, time: number): Observation => ({ ...base(vm, time), kind: 'vm-resume', raw: '{"event": "RESUME"}' }),
-  shutdown: (vm: string, time: number): Observation => ({ ...base(vm, time), kind: 'shutdown', reason: 'host-qmp-quit' }),
+  pass: (vm: string, pass: number, time: number): Observation => ({
+    ...base(vm, time),
+    kind: 'migration-pass',
+    pass,
+  }),
+  stop: (vm: string, time: number): Observation => ({
+    ...base(vm, time),
+    kind: 'vm-stop',
+    raw: '{"event": "STOP"}',
+  }),
+  resume: (vm: string, time: number): Observation => ({
+    ...base(vm, time),
+    kind: 'vm-resume',
+    raw: '{"event": "RESUME"}',
+  }),
+  shutdown: (vm: string, time: number): Observation => ({
+    ...base(vm, time),
+    kind: 'shutdown',
+    reason: 'host-qmp-quit',
+  }),
   processStop: (vm: string, time: number, reason = 'crashed'): Observation => ({
     ...base(vm, time, { origin: LOG }),
     kind: 'process-stop',
@@ -50,9 +73,14 @@ export const ob = {
     kind: 'process-start',
     qemuVersion,
   }),
-  initiated: (vm: string, time: number): Observation => ({ ...base(vm, time, { origin: LOG }), kind: 'migration-initiated' }),
-  identity: (vm: string, time: number, extra: Extra): Observation => ({ ...base(vm, time), kind: 'vm-identity', ...extra }) as Observation,
-  info: (vm: string, time: number, extra: Extra): Observation => ({ ...base(vm, time, { timeSource: 'arrival' }), kind: 'migration-info', ...extra }) as Observation,
+  initiated: (vm: string, time: number): Observation => ({
+    ...base(vm, time, { origin: LOG }),
+    kind: 'migration-initiated',
+  }),
+  identity: (vm: string, time: number, extra: Extra): Observation =>
+    ({ ...base(vm, time), kind: 'vm-identity', ...extra }) as Observation,
+  info: (vm: string, time: number, extra: Extra): Observation =>
+    ({ ...base(vm, time, { timeSource: 'arrival' }), kind: 'migration-info', ...extra }) as Observation,
   vfioState: (vm: string, device: string, state: VfioState, time: number): Observation => ({
     ...base(vm, time),
     kind: 'vfio-state',
@@ -71,7 +99,13 @@ export const ob = {
     vm: string,
     device: string,
     time: number,
-    o: { target?: VfioState; form?: VfioFailureForm; fatal?: boolean; timeSource?: 'event' | 'arrival' | 'bounded'; latest?: number | null } = {},
+    o: {
+      target?: VfioState;
+      form?: VfioFailureForm;
+      fatal?: boolean;
+      timeSource?: 'event' | 'arrival' | 'bounded';
+      latest?: number | null;
+    } = {},
   ): Observation => {
     const target = 'target' in o ? o.target : 'RUNNING';
     const obs: Observation = {
@@ -96,7 +130,11 @@ export const ob = {
   }),
   returnPath: (vm: string, time: number, event: 'shut' | 'error', extra: Extra = {}): Observation =>
     ({ ...base(vm, time, { origin: LOG }), kind: 'return-path', event, ...extra }) as Observation,
-  qemuError: (vm: string, time: number, message: string): Observation => ({ ...base(vm, time, { origin: LOG }), kind: 'qemu-error', message }),
+  qemuError: (vm: string, time: number, message: string): Observation => ({
+    ...base(vm, time, { origin: LOG }),
+    kind: 'qemu-error',
+    message,
+  }),
 };
 
 /** Feeds inputs through `transition` and keeps every effect, in order. */
@@ -163,7 +201,10 @@ interface TranscriptLine {
  * `query-status` replies at arrival time.
  */
 export function observationsFromTranscript(file: string, vm: string): Observation[] {
-  const lines = readFileSync(`${FIXTURES}/${file}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TranscriptLine);
+  const lines = readFileSync(`${FIXTURES}/${file}`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as TranscriptLine);
   const commands = new Map<string, string>();
   const out: Observation[] = [];
   for (const l of lines) {
@@ -178,8 +219,10 @@ export function observationsFromTranscript(file: string, vm: string): Observatio
       const time = msg.timestamp.seconds * 1000 + msg.timestamp.microseconds / 1000;
       const b = { ...base(vm, time), raw: l.line };
       const data = msg.data ?? {};
-      if (msg.event === 'MIGRATION' && data.status) out.push({ ...b, kind: 'migration-status', status: data.status });
-      else if (msg.event === 'MIGRATION_PASS') out.push({ ...b, kind: 'migration-pass', pass: data.pass ?? 0 });
+      if (msg.event === 'MIGRATION' && data.status)
+        out.push({ ...b, kind: 'migration-status', status: data.status });
+      else if (msg.event === 'MIGRATION_PASS')
+        out.push({ ...b, kind: 'migration-pass', pass: data.pass ?? 0 });
       else if (msg.event === 'STOP') out.push({ ...b, kind: 'vm-stop' });
       else if (msg.event === 'RESUME') out.push({ ...b, kind: 'vm-resume' });
       else if (msg.event === 'SHUTDOWN') out.push({ ...b, kind: 'shutdown', reason: data.reason ?? 'none' });

@@ -31,12 +31,19 @@ describe('correlator: source side (real QEMU 7.2 transcripts)', () => {
     expect(infoIdx).toBeGreaterThan(0);
     expect(h.effects.filter((e) => e.kind === 'session-closed')).toHaveLength(1);
     expect(closedIdx).toBe(h.effects.length - 1);
-    expect(s.evidence.map((e) => e.kind)).toEqual(['migration-status', 'migration-status', 'vm-stop', 'migration-status']);
+    expect(s.evidence.map((e) => e.kind)).toEqual([
+      'migration-status',
+      'migration-status',
+      'vm-stop',
+      'migration-status',
+    ]);
   });
 
   it('a completed source without a query-migrate reply closes 2 s later on tick, not before', () => {
     const h = new Harness();
-    const obs = observationsFromTranscript('qemu-7.2/real-migration-src.qmp.jsonl', VM).filter((o) => o.kind !== 'migration-info');
+    const obs = observationsFromTranscript('qemu-7.2/real-migration-src.qmp.jsonl', VM).filter(
+      (o) => o.kind !== 'migration-info',
+    );
     const completed = obs.find((o) => o.kind === 'migration-status' && o.status === 'completed');
     h.feedAll(obs.filter((o) => o.time <= (completed?.time ?? 0)));
     expect(h.tick((completed?.time ?? 0) + 1999)).toEqual([]);
@@ -52,9 +59,18 @@ describe('correlator: source side (real QEMU 7.2 transcripts)', () => {
     expect(s.role).toBe('source');
     expect(s.outcome).toBe('failed');
     expect(s.errorDesc).toBe('Unable to write to socket: Bad file descriptor');
-    expect(s.evidence.some((e) => e.kind === 'migration-info' && e.text.includes('Bad file descriptor'))).toBe(true);
+    expect(
+      s.evidence.some((e) => e.kind === 'migration-info' && e.text.includes('Bad file descriptor')),
+    ).toBe(true);
     // failed -> outcome, closed; reply -> outcome again (same session); the SHUTDOWN afterwards opens nothing.
-    expect(h.kinds()).toEqual(['session-opened', 'phase-changed', 'phase-changed', 'outcome', 'session-closed', 'outcome']);
+    expect(h.kinds()).toEqual([
+      'session-opened',
+      'phase-changed',
+      'phase-changed',
+      'outcome',
+      'session-closed',
+      'outcome',
+    ]);
   });
 
   it('source cancelled: cancelling then cancelled gives outcome cancelled', () => {
@@ -89,7 +105,12 @@ describe('correlator: source side (real QEMU 7.2 transcripts)', () => {
     h.feed(ob.initiated(VM, t - 50));
     const opened = h.feed(ob.status(VM, 'setup', t));
     expect(h.session(opened).role).toBe('source');
-    h.feedAll([ob.status(VM, 'active', t + 3), ob.stop(VM, t + 900), ob.status(VM, 'pre-switchover', t + 900), ob.status(VM, 'device', t + 901)]);
+    h.feedAll([
+      ob.status(VM, 'active', t + 3),
+      ob.stop(VM, t + 900),
+      ob.status(VM, 'pre-switchover', t + 900),
+      ob.status(VM, 'device', t + 901),
+    ]);
     h.feed(ob.status(VM, 'completed', t + 1000));
     expect(h.closed()).toHaveLength(0);
     const closing = h.feed(ob.processStop(VM, t + 1373, 'migrated'));

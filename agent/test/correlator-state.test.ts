@@ -16,7 +16,10 @@ describe('correlator: state, memory bounds and role inference', () => {
       ob.status('vm1', 'active', t + 10),
       ob.status('vm1', 'completed', t + 500),
     ];
-    const after: Observation[] = [ob.resume('vm1', t + 577), ob.vfioState('vm1', 'hostdev0', 'RUNNING', t + 578)];
+    const after: Observation[] = [
+      ob.resume('vm1', t + 577),
+      ob.vfioState('vm1', 'hostdev0', 'RUNNING', t + 578),
+    ];
 
     const straight = new Harness();
     straight.feedAll(before);
@@ -39,7 +42,19 @@ describe('correlator: state, memory bounds and role inference', () => {
 
   it('a snapshot written before newer state fields existed is filled in, not tripped over', () => {
     const h = new Harness();
-    h.state = { vms: { vm1: { vm: { name: 'vm1' }, qemuVersion: null, roleHint: 'destination', devices: {}, session: null, roleSettled: false } }, pending: [] } as unknown as CorrelatorState;
+    h.state = {
+      vms: {
+        vm1: {
+          vm: { name: 'vm1' },
+          qemuVersion: null,
+          roleHint: 'destination',
+          devices: {},
+          session: null,
+          roleSettled: false,
+        },
+      },
+      pending: [],
+    } as unknown as CorrelatorState;
     h.feedAll([ob.status('vm1', 'active', 10), ob.resume('vm1', 20), ob.status('vm1', 'completed', 21)]);
     expect(h.session().role).toBe('destination');
     expect(h.state.vms.vm1?.attempts).toEqual({});
@@ -52,7 +67,11 @@ describe('correlator: state, memory bounds and role inference', () => {
     const fx = h.feed(ob.status('c', 'active', 300));
     expect(fx.map((e) => e.kind)).toEqual(['session-evicted', 'session-opened', 'phase-changed']);
     expect(fx[0]?.kind === 'session-evicted' && fx[0].session.vm).toBe('a');
-    expect(Object.values(h.state.vms).filter((v) => v.session).map((v) => v.vm.name)).toEqual(['b', 'c']);
+    expect(
+      Object.values(h.state.vms)
+        .filter((v) => v.session)
+        .map((v) => v.vm.name),
+    ).toEqual(['b', 'c']);
   });
 
   it('VM states are capped; the least recently seen idle VMs go first', () => {
@@ -79,7 +98,9 @@ describe('correlator: state, memory bounds and role inference', () => {
 
   it('role inference: a 7.2 destination with no hint (active without setup) is a destination', () => {
     const h = new Harness();
-    const obs = observationsFromTranscript('qemu-7.2/real-migration-dst.qmp.jsonl', 'vm1').filter((o) => o.kind !== 'vm-identity');
+    const obs = observationsFromTranscript('qemu-7.2/real-migration-dst.qmp.jsonl', 'vm1').filter(
+      (o) => o.kind !== 'vm-identity',
+    );
     h.feedAll(obs);
     expect(h.session().role).toBe('destination');
     expect(h.session().windowEnd).not.toBeNull();
@@ -90,7 +111,11 @@ describe('correlator: state, memory bounds and role inference', () => {
 
   it('duplicate statuses (trace + event, journal replay) and stale ones change nothing', () => {
     const h = new Harness();
-    h.feedAll([ob.identity('vm1', 1, { incoming: true }), ob.status('vm1', 'setup', 100), ob.status('vm1', 'active', 110)]);
+    h.feedAll([
+      ob.identity('vm1', 1, { incoming: true }),
+      ob.status('vm1', 'setup', 100),
+      ob.status('vm1', 'active', 110),
+    ]);
     expect(h.feed(ob.status('vm1', 'active', 110.01))).toEqual([]);
     h.feed(ob.status('vm1', 'completed', 500));
     expect(h.feed(ob.status('vm1', 'completed', 500.02))).toEqual([]);
@@ -100,7 +125,12 @@ describe('correlator: state, memory bounds and role inference', () => {
 
   it('a new migration of the VM while the previous window is open closes the previous session first', () => {
     const h = new Harness();
-    h.feedAll([ob.identity('vm1', 1, { incoming: true }), ob.status('vm1', 'active', 100), ob.resume('vm1', 200), ob.status('vm1', 'completed', 200.05)]);
+    h.feedAll([
+      ob.identity('vm1', 1, { incoming: true }),
+      ob.status('vm1', 'active', 100),
+      ob.resume('vm1', 200),
+      ob.status('vm1', 'completed', 200.05),
+    ]);
     const fx = h.feed(ob.status('vm1', 'setup', 10_000));
     expect(fx.map((e) => e.kind)).toEqual(['session-closed', 'session-opened', 'phase-changed']);
     h.feed(ob.pass('vm1', 1, 10_001));
@@ -117,7 +147,11 @@ describe('correlator: state, memory bounds and role inference', () => {
 
   it('evidence is capped per session, keeping the failure line', () => {
     const h = new Harness();
-    h.feedAll([ob.identity('vm1', 1, { incoming: true }), ob.status('vm1', 'active', 100), ob.resume('vm1', 101)]);
+    h.feedAll([
+      ob.identity('vm1', 1, { incoming: true }),
+      ob.status('vm1', 'active', 100),
+      ob.resume('vm1', 101),
+    ]);
     h.feed(ob.failure('vm1', DEV, 102), 102);
     for (let i = 0; i < MAX_EVIDENCE + 50; i++) h.feed(ob.qemuError('vm1', 200 + i, `noise ${i}`));
     const ev = h.session().evidence;

@@ -5,8 +5,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,32 +25,15 @@ import { isMigrationStatus, Orchestrator } from '../src/demo/orchestrator.js';
 import { startQemu, type QemuProcess } from '../src/demo/qemu.js';
 import { sample, startTestAgent } from './helpers/agents.js';
 import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
+import { freePort, until } from '../src/demo/wait.js';
 
-const FAILURE_LINE = '0000:3b:00.1: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error';
+const FAILURE_LINE =
+  '0000:3b:00.1: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error';
 let root: string;
 let otlp: OtlpReceiver;
 let hvA: Agent;
 let hvB: Agent;
 const qemus: QemuProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, ms: number, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const metrics = async (a: Agent): Promise<string> => a.registry.metrics();
 
@@ -52,17 +43,37 @@ async function pair(vm: string, opts: { dstRamMb?: number; paused?: boolean } = 
   const port = await freePort();
   const sock = (host: string, who: string) => join(root, host, who === 'agent' ? 'qmp' : 'orch', `${vm}.qmp`);
   const common = { name: vm, uuid, traces: ['migrate_set_state', 'source_return_path_thread_shut'] };
-  const dst = startQemu({ ...common, ramMb: opts.dstRamMb ?? 64, incomingPort: port, paused: opts.paused ?? false, qmpSockets: [sock('hv-b', 'orch'), sock('hv-b', 'agent')], logFile: join(root, 'hv-b', `${vm}.log`) });
-  const src = startQemu({ ...common, qmpSockets: [sock('hv-a', 'orch'), sock('hv-a', 'agent')], logFile: join(root, 'hv-a', `${vm}.log`) });
+  const dst = startQemu({
+    ...common,
+    ramMb: opts.dstRamMb ?? 64,
+    incomingPort: port,
+    paused: opts.paused ?? false,
+    qmpSockets: [sock('hv-b', 'orch'), sock('hv-b', 'agent')],
+    logFile: join(root, 'hv-b', `${vm}.log`),
+  });
+  const src = startQemu({
+    ...common,
+    qmpSockets: [sock('hv-a', 'orch'), sock('hv-a', 'agent')],
+    logFile: join(root, 'hv-a', `${vm}.log`),
+  });
   qemus.push(dst, src);
   const dstO = await Orchestrator.connect(sock('hv-b', 'orch'));
   const srcO = await Orchestrator.connect(sock('hv-a', 'orch'));
-  const caps = { capabilities: [{ capability: 'events', state: true }, { capability: 'return-path', state: true }] };
+  const caps = {
+    capabilities: [
+      { capability: 'events', state: true },
+      { capability: 'return-path', state: true },
+    ],
+  };
   await dstO.execute('migrate-set-capabilities', caps);
   await srcO.execute('migrate-set-capabilities', caps);
   // The agent identifies the VM with query-name etc. right after attaching: wait for both.
-  await until('both agents to identify the VM', 10_000, async () =>
-    (await metrics(hvA)).includes(`${sock('hv-a', 'agent')}"} 1`) && (await metrics(hvB)).includes(`${sock('hv-b', 'agent')}"} 1`),
+  await until(
+    'both agents to identify the VM',
+    10_000,
+    async () =>
+      (await metrics(hvA)).includes(`${sock('hv-a', 'agent')}"} 1`) &&
+      (await metrics(hvB)).includes(`${sock('hv-b', 'agent')}"} 1`),
   );
   await sleep(300);
   return { dst, src, dstO, srcO, port, uuid };
@@ -81,9 +92,22 @@ const settled = (vm: string) => () => {
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'switchover-e2e-'));
   otlp = await startOtlpReceiver();
-  for (const h of ['hv-a', 'hv-b']) for (const d of ['qmp', 'orch']) mkdirSync(join(root, h, d), { recursive: true });
-  hvA = await startTestAgent({ host: 'hv-a', dir: join(root, 'hv-a'), otlpUrl: otlp.url, windowSeconds: 1, logGlob: join(root, 'hv-a', '*.log') });
-  hvB = await startTestAgent({ host: 'hv-b', dir: join(root, 'hv-b'), otlpUrl: otlp.url, windowSeconds: 1, logGlob: join(root, 'hv-b', '*.log') });
+  for (const h of ['hv-a', 'hv-b'])
+    for (const d of ['qmp', 'orch']) mkdirSync(join(root, h, d), { recursive: true });
+  hvA = await startTestAgent({
+    host: 'hv-a',
+    dir: join(root, 'hv-a'),
+    otlpUrl: otlp.url,
+    windowSeconds: 1,
+    logGlob: join(root, 'hv-a', '*.log'),
+  });
+  hvB = await startTestAgent({
+    host: 'hv-b',
+    dir: join(root, 'hv-b'),
+    otlpUrl: otlp.url,
+    windowSeconds: 1,
+    logGlob: join(root, 'hv-b', '*.log'),
+  });
 });
 
 afterAll(async () => {
@@ -103,7 +127,12 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     const m = await until('both sides to close', 15_000, settled('vm-ok'));
     expect(m.verdict).toBe('succeeded');
     expect(m.vmUuid).toBe(uuid);
-    expect(m.source).toMatchObject({ host: 'hv-a', role: 'source', outcome: 'completed', qemuVersion: expect.stringMatching(/^7\.2\./) });
+    expect(m.source).toMatchObject({
+      host: 'hv-a',
+      role: 'source',
+      outcome: 'completed',
+      qemuVersion: expect.stringMatching(/^7\.2\./),
+    });
     expect(m.destination).toMatchObject({ host: 'hv-b', role: 'destination', outcome: 'completed' });
     expect(m.source?.totalTimeMs).toBeGreaterThan(0);
     expect(m.source?.downtimeMs).not.toBeNull();
@@ -121,15 +150,25 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     expect(sample(b, METRICS.inProgress, { role: 'destination' })).toBe(0);
     expect(sample(b, METRICS.silentDestinationFailures)).toBeUndefined();
 
-    const spans = await otlp.waitFor((all) => all.filter((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-ok').length === 2, 15_000);
+    const spans = await otlp.waitFor(
+      (all) =>
+        all.filter((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-ok').length === 2,
+      15_000,
+    );
     const roots = spans.filter((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-ok');
     const srcRoot = roots.find((s) => s.attributes['migration.role'] === 'source');
     const dstRoot = roots.find((s) => s.attributes['migration.role'] === 'destination');
     expect(srcRoot?.resource).toMatchObject({ 'service.name': 'switchover-agent', 'host.name': 'hv-a' });
     expect(dstRoot?.resource).toMatchObject({ 'host.name': 'hv-b' });
-    expect(srcRoot?.attributes).toMatchObject({ 'vm.uuid': uuid, 'migration.outcome': 'completed', 'qemu.version': expect.stringMatching(/^7\.2/) });
+    expect(srcRoot?.attributes).toMatchObject({
+      'vm.uuid': uuid,
+      'migration.outcome': 'completed',
+      'qemu.version': expect.stringMatching(/^7\.2/),
+    });
     expect(srcRoot?.status.code).not.toBe(2);
-    const phases = spans.filter((s) => s.name === SPANS.phase && s.parentSpanId === srcRoot?.spanId).map((s) => s.attributes['migration.phase']);
+    const phases = spans
+      .filter((s) => s.name === SPANS.phase && s.parentSpanId === srcRoot?.spanId)
+      .map((s) => s.attributes['migration.phase']);
     expect(phases).toEqual(expect.arrayContaining(['setup', 'active']));
   });
 
@@ -143,17 +182,42 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     await dstO.execute('cont');
     await resumed;
     appendFileSync(join(root, 'hv-b', 'vm-gpu.log'), `${FAILURE_LINE}\n`);
-    await until('the silent failure counter', 5000, async () =>
-      sample(await metrics(hvB), METRICS.silentDestinationFailures, { vm: 'vm-gpu', device: '0000:3b:00.1' }) === 1,
+    await until(
+      'the silent failure counter',
+      5000,
+      async () =>
+        sample(await metrics(hvB), METRICS.silentDestinationFailures, {
+          vm: 'vm-gpu',
+          device: '0000:3b:00.1',
+        }) === 1,
     );
     const m = await until('both sides to close', 15_000, settled('vm-gpu'));
     expect(m.verdict).toBe('silent-destination-failure');
     expect(m.failedDevices).toEqual(['0000:3b:00.1']);
     expect(m.source?.outcome).toBe('completed');
     expect(m.destination?.outcome).toBe('completed-with-device-failure');
-    expect(sample(await metrics(hvB), METRICS.sessions, { role: 'destination', outcome: 'completed-with-device-failure' })).toBe(1);
-    const spans = await otlp.waitFor((all) => all.some((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-gpu' && s.attributes['migration.role'] === 'destination'), 15_000);
-    const dstRoot = spans.find((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-gpu' && s.attributes['migration.role'] === 'destination');
+    expect(
+      sample(await metrics(hvB), METRICS.sessions, {
+        role: 'destination',
+        outcome: 'completed-with-device-failure',
+      }),
+    ).toBe(1);
+    const spans = await otlp.waitFor(
+      (all) =>
+        all.some(
+          (s) =>
+            s.name === SPANS.migration &&
+            s.attributes['vm.name'] === 'vm-gpu' &&
+            s.attributes['migration.role'] === 'destination',
+        ),
+      15_000,
+    );
+    const dstRoot = spans.find(
+      (s) =>
+        s.name === SPANS.migration &&
+        s.attributes['vm.name'] === 'vm-gpu' &&
+        s.attributes['migration.role'] === 'destination',
+    );
     expect(dstRoot?.status.code).toBe(2);
     expect(dstRoot?.events.some((e) => e.attributes['qemu.log.line'] === FAILURE_LINE)).toBe(true);
   });
@@ -163,7 +227,11 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     await srcO.execute('migrate-set-parameters', { 'max-bandwidth': 200_000 });
     const dstDone = dstO.waitForEvent(isMigrationStatus('completed'), 30_000);
     await srcO.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
-    await until('the migration to be active', 10_000, async () => ((await srcO.execute('query-migrate')) as { status: string }).status === 'active');
+    await until(
+      'the migration to be active',
+      10_000,
+      async () => ((await srcO.execute('query-migrate')) as { status: string }).status === 'active',
+    );
     // Destination: logrotate-style rename + create (virtlogd writes to the new file from now on).
     const dstLog = join(root, 'hv-b', 'vm-rot.log');
     renameSync(dstLog, `${dstLog}.1`);
@@ -182,7 +250,9 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     expect(m.failedDevices).toEqual(['0000:3b:00.1']);
     expect(m.destination?.evidence.filter((e) => e.text === FAILURE_LINE)).toHaveLength(1);
     expect(m.source?.returnPath.shut).toBe(0);
-    expect(sample(await metrics(hvB), METRICS.silentDestinationFailures, { vm: 'vm-rot', device: '0000:3b:00.1' })).toBe(1);
+    expect(
+      sample(await metrics(hvB), METRICS.silentDestinationFailures, { vm: 'vm-rot', device: '0000:3b:00.1' }),
+    ).toBe(1);
   });
 
   it('a failed migration (destination RAM size differs): failed, and the destination QEMU exits', async () => {
@@ -190,7 +260,25 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     await srcO.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
     expect(await dst.exited).toBe(1);
     const m = await until('both sides to close', 15_000, settled('vm-ram')).catch((e) => {
-      for (const a of [hvA, hvB]) console.log(JSON.stringify(a.recorder.sessions().filter((s) => s.vm === 'vm-ram').map((s) => [s.host, s.role, s.outcome, s.closed, s.start, s.end, s.evidence.map((e) => e.text.slice(0, 100))]), null, 1));
+      for (const a of [hvA, hvB])
+        console.log(
+          JSON.stringify(
+            a.recorder
+              .sessions()
+              .filter((s) => s.vm === 'vm-ram')
+              .map((s) => [
+                s.host,
+                s.role,
+                s.outcome,
+                s.closed,
+                s.start,
+                s.end,
+                s.evidence.map((e) => e.text.slice(0, 100)),
+              ]),
+            null,
+            1,
+          ),
+        );
       throw e;
     });
     expect(m.verdict).toBe('failed');
@@ -198,15 +286,35 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     expect(m.destination?.outcome).toBe('failed');
     expect(sample(await metrics(hvA), METRICS.sessions, { role: 'source', outcome: 'failed' })).toBe(1);
     expect(sample(await metrics(hvB), METRICS.sessions, { role: 'destination', outcome: 'failed' })).toBe(1);
-    const spans = await otlp.waitFor((all) => all.some((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-ram' && s.attributes['migration.role'] === 'source'), 15_000);
-    expect(spans.find((s) => s.name === SPANS.migration && s.attributes['vm.name'] === 'vm-ram' && s.attributes['migration.role'] === 'source')?.status.code).toBe(2);
+    const spans = await otlp.waitFor(
+      (all) =>
+        all.some(
+          (s) =>
+            s.name === SPANS.migration &&
+            s.attributes['vm.name'] === 'vm-ram' &&
+            s.attributes['migration.role'] === 'source',
+        ),
+      15_000,
+    );
+    expect(
+      spans.find(
+        (s) =>
+          s.name === SPANS.migration &&
+          s.attributes['vm.name'] === 'vm-ram' &&
+          s.attributes['migration.role'] === 'source',
+      )?.status.code,
+    ).toBe(2);
   });
 
   it('a cancelled migration (bandwidth-limited, then migrate_cancel): cancelled', async () => {
     const { srcO, dst, port } = await pair('vm-cancel');
     await srcO.execute('migrate-set-parameters', { 'max-bandwidth': 100_000 });
     await srcO.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
-    await until('the migration to be active', 10_000, async () => ((await srcO.execute('query-migrate')) as { status: string }).status === 'active');
+    await until(
+      'the migration to be active',
+      10_000,
+      async () => ((await srcO.execute('query-migrate')) as { status: string }).status === 'active',
+    );
     await sleep(500);
     await srcO.execute('migrate_cancel');
     await dst.exited;
@@ -216,7 +324,7 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     expect(sample(await metrics(hvA), METRICS.sessions, { role: 'source', outcome: 'cancelled' })).toBe(1);
   });
 
-  it("serves a /metrics that passes `promtool check metrics` after all of the above", async () => {
+  it('serves a /metrics that passes `promtool check metrics` after all of the above', async () => {
     for (const a of [hvA, hvB]) {
       const text = await (await fetch(`${a.url}/metrics`)).text();
       const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

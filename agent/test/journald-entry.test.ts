@@ -11,8 +11,17 @@ function viaFullParse(line: string) {
 }
 
 const TRICKY = [
-  { MESSAGE: 'quote " and backslash \\ and "_PID":"9" inside', _PID: '42', __REALTIME_TIMESTAMP: '1795702811235566', __CURSOR: 's=1;i=2' },
-  { MESSAGE: 'ends with a backslash \\', _CMDLINE: 'qemu-system-x86_64 -name guest=vm\\1,debug-threads=on -uuid 0f', _PID: '7' },
+  {
+    MESSAGE: 'quote " and backslash \\ and "_PID":"9" inside',
+    _PID: '42',
+    __REALTIME_TIMESTAMP: '1795702811235566',
+    __CURSOR: 's=1;i=2',
+  },
+  {
+    MESSAGE: 'ends with a backslash \\',
+    _CMDLINE: 'qemu-system-x86_64 -name guest=vm\\1,debug-threads=on -uuid 0f',
+    _PID: '7',
+  },
   { OBJECT_PID: '1', MESSAGE: 'x', X_MESSAGE: 'not me', _BOOT_ID: 'b' },
   { MESSAGE: null, _PID: '3' },
   { MESSAGE: 'unicode é ✓ \u0001 control', __REALTIME_TIMESTAMP: '1' },
@@ -26,7 +35,11 @@ describe('parseEntry fast path', () => {
   });
 
   it('agrees with a full parse on every real journalctl line of the fixtures', () => {
-    const lines = ['journald-standalone-real-qemu-migration.jsonl', 'journalctl-json-qemu-src-trace.jsonl', 'journalctl-json-edge-cases-all.jsonl']
+    const lines = [
+      'journald-standalone-real-qemu-migration.jsonl',
+      'journalctl-json-qemu-src-trace.jsonl',
+      'journalctl-json-edge-cases-all.jsonl',
+    ]
       .flatMap((f) => readFileSync(`${FIXTURES}/qemu-7.2/${f}`, 'utf8').split('\n'))
       .filter(Boolean);
     expect(lines.length).toBeGreaterThan(50);

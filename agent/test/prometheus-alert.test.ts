@@ -5,28 +5,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../src/daemon/agent.js';
 import { startTestAgent } from './helpers/agents.js';
+import { freePort } from '../src/demo/wait.js';
 
 const RULES = resolve(import.meta.dirname, '../../dashboards/prometheus/rules/switchover-alerts.yaml');
 let root: string;
 let agent: Agent;
 let prometheus: ChildProcess;
 let promUrl: string;
-
-function freePort(): Promise<number> {
-  return new Promise((r) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => r(p));
-    });
-  });
-}
 
 interface Alert {
   labels: Record<string, string>;
@@ -41,7 +32,12 @@ async function alerts(): Promise<Alert[]> {
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'switchover-prom-'));
   mkdirSync(join(root, 'logs'));
-  agent = await startTestAgent({ host: 'hv-b', dir: join(root, 'hv-b'), logGlob: join(root, 'logs', '*.log'), windowSeconds: 30 });
+  agent = await startTestAgent({
+    host: 'hv-b',
+    dir: join(root, 'hv-b'),
+    logGlob: join(root, 'logs', '*.log'),
+    windowSeconds: 30,
+  });
   const agentTarget = new URL(agent.url as string).host;
   const port = await freePort();
   promUrl = `http://127.0.0.1:${port}`;
@@ -56,7 +52,15 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  prometheus = spawn('prometheus', [`--config.file=${join(root, 'prometheus.yml')}`, `--storage.tsdb.path=${join(root, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  prometheus = spawn(
+    'prometheus',
+    [
+      `--config.file=${join(root, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(root, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: 'ignore' },
+  );
 });
 
 afterAll(async () => {
@@ -70,25 +74,41 @@ describe('alerting with a real Prometheus', () => {
     // Wait for Prometheus to scrape the agent (its first scrape comes after ~5 s in 2.42).
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const r = await fetch(`${promUrl}/api/v1/query?query=up{job="switchover"}`).then((x) => x.json()).catch(() => null) as { data?: { result: unknown[] } } | null;
+      const r = (await fetch(`${promUrl}/api/v1/query?query=up{job="switchover"}`)
+        .then((x) => x.json())
+        .catch(() => null)) as { data?: { result: unknown[] } } | null;
       if (r?.data?.result.length) break;
       if (Date.now() > deadline) throw new Error('Prometheus never scraped the agent');
       await sleep(250);
     }
-    expect((await alerts()).filter((a) => a.labels.alertname === 'QemuMigrationSilentDestinationFailure')).toEqual([]);
+    expect(
+      (await alerts()).filter((a) => a.labels.alertname === 'QemuMigrationSilentDestinationFailure'),
+    ).toEqual([]);
     // A destination's QEMU log: the incoming migration (QEMU 7.2 trace lines), then the VFIO failure line.
     const t = Date.now() / 1000;
-    const trace = (dt: number, state: string) => `4242@${(t + dt).toFixed(6)}:migrate_set_state new state ${state}`;
+    const trace = (dt: number, state: string) =>
+      `4242@${(t + dt).toFixed(6)}:migrate_set_state new state ${state}`;
     const log = join(root, 'logs', 'vm-prom.log');
     appendFileSync(log, `${trace(0, 'active')}\n${trace(0.5, 'completed')}\n`);
     await sleep(300);
-    appendFileSync(log, '0000:3b:00.1: Failed setting device state to RUNNING, err: Input/output error. Recover state is ERROR. Resetting device\n');
+    appendFileSync(
+      log,
+      '0000:3b:00.1: Failed setting device state to RUNNING, err: Input/output error. Recover state is ERROR. Resetting device\n',
+    );
     const until = Date.now() + 30_000;
     let firing: Alert | undefined;
     while (!firing && Date.now() < until) {
-      firing = (await alerts()).find((a) => a.labels.alertname === 'QemuMigrationSilentDestinationFailure' && a.state === 'firing');
+      firing = (await alerts()).find(
+        (a) => a.labels.alertname === 'QemuMigrationSilentDestinationFailure' && a.state === 'firing',
+      );
       if (!firing) await sleep(500);
     }
-    expect(firing?.labels).toMatchObject({ vm: 'vm-prom', device: '0000:3b:00.1', severity: 'critical', job: 'switchover', instance: new URL(agent.url as string).host });
+    expect(firing?.labels).toMatchObject({
+      vm: 'vm-prom',
+      device: '0000:3b:00.1',
+      severity: 'critical',
+      job: 'switchover',
+      instance: new URL(agent.url as string).host,
+    });
   });
 });

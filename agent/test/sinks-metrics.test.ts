@@ -33,7 +33,14 @@ describe('MetricsSink', () => {
     const effects = silentDestinationEffects();
     const failure = effects.find((e) => e.kind === 'device-failure');
     if (failure?.kind !== 'device-failure') throw new Error('fixture has no device-failure');
-    const first = { kind: 'device-state' as const, session: failure.session, device: failure.failure.device, state: failure.failure.target ?? 'RUNNING', ok: false, observation: failure.observation };
+    const first = {
+      kind: 'device-state' as const,
+      session: failure.session,
+      device: failure.failure.device,
+      state: failure.failure.target ?? 'RUNNING',
+      ok: false,
+      observation: failure.observation,
+    };
     sink.handle([...effects.slice(0, 3), first, ...effects.slice(3)], 0);
     const m = samples(await registry.metrics());
     expect(m.get(`${METRICS.silentDestinationFailures}{vm="vm1",device="0000:3b:00.1"}`)).toBe(1);

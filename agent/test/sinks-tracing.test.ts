@@ -108,11 +108,20 @@ describe('startTracing', () => {
   it('keeps each agent’s own resource: two tracers at once are independent (no global provider)', async () => {
     receiver = await startOtlpReceiver();
     const both = ['hv-a', 'hv-b'].map((host) =>
-      startTracing({ serviceName: SERVICE_NAME, hostName: host, endpoint: receiver!.url, env: {}, log: () => {} }),
+      startTracing({
+        serviceName: SERVICE_NAME,
+        hostName: host,
+        endpoint: receiver!.url,
+        env: {},
+        log: () => {},
+      }),
     );
     both.forEach((t, i) => t.tracer.startSpan(`span-${i}`).end());
     await Promise.all(both.map((t) => t.shutdown()));
     const spans = await receiver.waitFor((s) => s.length >= 2);
-    expect(Object.fromEntries(spans.map((s) => [s.name, s.resource['host.name']]))).toEqual({ 'span-0': 'hv-a', 'span-1': 'hv-b' });
+    expect(Object.fromEntries(spans.map((s) => [s.name, s.resource['host.name']]))).toEqual({
+      'span-0': 'hv-a',
+      'span-1': 'hv-b',
+    });
   });
 });

@@ -1,7 +1,15 @@
 import type { MigrationStatus, VfioState } from './qemu.js';
 
 /** Where a record came from; `file`/`line` are set for offline review and for log files. */
-export const ORIGIN_KINDS = ['qmp', 'virsh', 'journald', 'libvirt-log', 'qmp-transcript', 'recorder', 'file'] as const;
+export const ORIGIN_KINDS = [
+  'qmp',
+  'virsh',
+  'journald',
+  'libvirt-log',
+  'qmp-transcript',
+  'recorder',
+  'file',
+] as const;
 export type OriginKind = (typeof ORIGIN_KINDS)[number];
 
 export interface Origin {
@@ -76,7 +84,14 @@ export interface VfioAttemptObservation extends Base {
   target: VfioState;
 }
 
-export const VFIO_FAILURE_FORMS = ['v1-7.2', 'err-8.0', 'errno-9.1', 'recover-state', 'hardware-error', 'reset-failed'] as const;
+export const VFIO_FAILURE_FORMS = [
+  'v1-7.2',
+  'err-8.0',
+  'errno-9.1',
+  'recover-state',
+  'hardware-error',
+  'reset-failed',
+] as const;
 export type VfioFailureForm = (typeof VFIO_FAILURE_FORMS)[number];
 
 /** The line this project exists for: a VFIO device failed a state transition (and was reset). */

@@ -24,7 +24,8 @@ export interface PairOptions {
 export const DEFAULT_SKEW_MS = 5000;
 
 const sameVm = (a: Session, b: Session): boolean =>
-  a.vm === b.vm || (a.vmUuid !== null && b.vmUuid !== null && a.vmUuid.toLowerCase() === b.vmUuid.toLowerCase());
+  a.vm === b.vm ||
+  (a.vmUuid !== null && b.vmUuid !== null && a.vmUuid.toLowerCase() === b.vmUuid.toLowerCase());
 
 function overlaps(a: Session, b: Session, skewMs: number): boolean {
   const aEnd = a.end ?? Number.POSITIVE_INFINITY;

@@ -74,7 +74,8 @@ export interface Session {
   closed: boolean;
 }
 
-export const sessionId = (host: string, vm: string, start: number): string => `${host}/${vm}/${Math.round(start)}`;
+export const sessionId = (host: string, vm: string, start: number): string =>
+  `${host}/${vm}/${Math.round(start)}`;
 
 /** Devices that failed on this side. */
 export const failedDevices = (s: Session): string[] =>

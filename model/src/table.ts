@@ -59,14 +59,42 @@ export function sessionToRows(s: Session): TableRow[] {
     outcome: s.outcome,
     closed: s.closed,
   };
-  const rows: TableRow[] = [{ ...base, kind: 'session', name: s.vm, state: null, start: s.start, end: s.end, text: null }];
-  for (const p of s.phases) rows.push({ ...base, kind: 'phase', name: p.name, state: null, start: p.start, end: p.end, text: null });
-  if (s.stopTime !== null) rows.push({ ...base, kind: 'marker', name: 'STOP', state: null, start: s.stopTime, end: null, text: null });
+  const rows: TableRow[] = [
+    { ...base, kind: 'session', name: s.vm, state: null, start: s.start, end: s.end, text: null },
+  ];
+  for (const p of s.phases)
+    rows.push({ ...base, kind: 'phase', name: p.name, state: null, start: p.start, end: p.end, text: null });
+  if (s.stopTime !== null)
+    rows.push({
+      ...base,
+      kind: 'marker',
+      name: 'STOP',
+      state: null,
+      start: s.stopTime,
+      end: null,
+      text: null,
+    });
   if (s.resumeTime !== null)
-    rows.push({ ...base, kind: 'marker', name: 'RESUME', state: null, start: s.resumeTime, end: null, text: null });
+    rows.push({
+      ...base,
+      kind: 'marker',
+      name: 'RESUME',
+      state: null,
+      start: s.resumeTime,
+      end: null,
+      text: null,
+    });
   for (const d of s.devices) {
     for (const seg of d.segments)
-      rows.push({ ...base, kind: 'device', name: d.device, state: seg.state, start: seg.start, end: seg.end, text: null });
+      rows.push({
+        ...base,
+        kind: 'device',
+        name: d.device,
+        state: seg.state,
+        start: seg.start,
+        end: seg.end,
+        text: null,
+      });
     if (d.failure)
       rows.push({
         ...base,

@@ -51,7 +51,12 @@ export const LABELS = {
 export const TRANSITION_RESULTS = { ok: 'ok', failed: 'failed' } as const;
 
 /** Inputs the agent reads, as used in the `input` label. */
-export const INPUTS = { qmp: 'qmp', virsh: 'virsh', journald: 'journald', libvirtLog: 'libvirt-log' } as const;
+export const INPUTS = {
+  qmp: 'qmp',
+  virsh: 'virsh',
+  journald: 'journald',
+  libvirtLog: 'libvirt-log',
+} as const;
 
 export const SERVICE_NAME = 'switchover-agent';
 

@@ -6,7 +6,15 @@ const T0 = Date.UTC(2024, 10, 19, 3, 26, 48);
 function side(
   role: 'source' | 'destination',
   outcome: SideOutcome,
-  opts: { vm?: string; uuid?: string | null; host?: string; start?: number; end?: number | null; closed?: boolean; failed?: string[] } = {},
+  opts: {
+    vm?: string;
+    uuid?: string | null;
+    host?: string;
+    start?: number;
+    end?: number | null;
+    closed?: boolean;
+    failed?: string[];
+  } = {},
 ): Session {
   const s = createSession({
     host: opts.host ?? (role === 'source' ? 'src-host' : 'dst-host'),
@@ -16,13 +24,20 @@ function side(
     start: opts.start ?? T0,
   });
   s.outcome = outcome;
-  s.end = opts.end === undefined ? (outcome === 'in-progress' ? null : (opts.start ?? T0) + 40_000) : opts.end;
+  s.end =
+    opts.end === undefined ? (outcome === 'in-progress' ? null : (opts.start ?? T0) + 40_000) : opts.end;
   s.closed = opts.closed ?? outcome !== 'in-progress';
   for (const device of opts.failed ?? [])
     s.devices.push({
       device,
       segments: [],
-      failure: { device, time: T0, raw: `${device}: Failed setting device state`, fatal: false, origin: { kind: 'file' } },
+      failure: {
+        device,
+        time: T0,
+        raw: `${device}: Failed setting device state`,
+        fatal: false,
+        origin: { kind: 'file' },
+      },
     });
   return s;
 }
@@ -87,7 +102,11 @@ describe('pairSessions', () => {
     const a = side('source', 'completed', { vm: 'a' });
     const b = side('source', 'completed', { vm: 'b', start: T0 + 5 });
     const aDst = side('destination', 'completed', { vm: 'a', start: T0 + 3 });
-    const bDst = side('destination', 'completed-with-device-failure', { vm: 'b', start: T0 + 1, failed: ['0000:3b:00.1'] });
+    const bDst = side('destination', 'completed-with-device-failure', {
+      vm: 'b',
+      start: T0 + 1,
+      failed: ['0000:3b:00.1'],
+    });
     const ms = pairSessions([a, bDst, b, aDst]);
     expect(ms.map((m) => [m.vm, m.verdict, m.source?.vm, m.destination?.vm])).toEqual([
       ['b', 'silent-destination-failure', 'b', 'b'],
@@ -99,7 +118,11 @@ describe('pairSessions', () => {
     const first = side('source', 'completed', { start: T0, end: T0 + 10_000 });
     const second = side('source', 'completed', { start: T0 + 60_000, end: T0 + 70_000, host: 'dst-host' });
     const firstDst = side('destination', 'completed', { start: T0 - 100, end: T0 + 10_050 });
-    const secondDst = side('destination', 'completed', { start: T0 + 59_900, end: T0 + 70_050, host: 'src-host' });
+    const secondDst = side('destination', 'completed', {
+      start: T0 + 59_900,
+      end: T0 + 70_050,
+      host: 'src-host',
+    });
     const ms = pairSessions([secondDst, first, second, firstDst]);
     expect(ms).toHaveLength(2);
     expect(ms.every((m) => m.verdict === 'succeeded')).toBe(true);

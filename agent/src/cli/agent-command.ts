@@ -50,12 +50,22 @@ export async function agentCommand(argv: string[], io: Io): Promise<number> {
     throw err;
   }
   if (values.check) {
-    const shown = { ...config, http: { ...config.http, basicAuth: config.http.basicAuth ? { username: config.http.basicAuth.username, password: '***' } : null } };
+    const shown = {
+      ...config,
+      http: {
+        ...config.http,
+        basicAuth: config.http.basicAuth
+          ? { username: config.http.basicAuth.username, password: '***' }
+          : null,
+      },
+    };
     io.out(`configuration is valid:\n${JSON.stringify(shown, null, 2)}\n`);
     return EXIT.ok;
   }
   const logger = createLogger(config.log.level, io.err);
-  const notifier = new SystemdNotifier(io.env, (err) => logger.warn('systemd-notify failed', { err: (err as Error).message }));
+  const notifier = new SystemdNotifier(io.env, (err) =>
+    logger.warn('systemd-notify failed', { err: (err as Error).message }),
+  );
   const agent = new Agent(config, { logger, version: VERSION, env: io.env });
   try {
     await agent.start();

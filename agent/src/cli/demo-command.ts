@@ -27,7 +27,11 @@ Options:
 Exit codes: 0 when every scenario got its expected verdict, 1 otherwise.
 `;
 
-const EXPECTED: Record<Scenario['key'], string> = { healthy: 'succeeded', failed: 'failed', silent: 'silent-destination-failure' };
+const EXPECTED: Record<Scenario['key'], string> = {
+  healthy: 'succeeded',
+  failed: 'failed',
+  silent: 'silent-destination-failure',
+};
 
 function positive(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
@@ -58,7 +62,8 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   const keys = SCENARIOS.map((s) => s.key) as string[];
   const only = values.only ? values.only.split(',').map((k) => k.trim()) : null;
   const bad = only?.filter((k) => !keys.includes(k)) ?? [];
-  if (bad.length) throw new UsageError(`--only: unknown scenario ${bad.join(', ')} (known: ${keys.join(', ')})`);
+  if (bad.length)
+    throw new UsageError(`--only: unknown scenario ${bad.join(', ')} (known: ${keys.join(', ')})`);
   const results = await runDemo({
     qemuBinary: values.qemu ?? 'qemu-system-x86_64',
     windowSeconds: positive('window', values.window, 3),

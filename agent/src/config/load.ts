@@ -16,12 +16,17 @@ export class ConfigError extends Error {
 type Json = unknown;
 type Check = (value: Json, path: string, errors: string[]) => Json;
 
-const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: Json): v is Record<string, Json> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: Json): string => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
 
-const str: Check = (v, p, e) => (typeof v === 'string' && v.length > 0 ? v : (e.push(`${p}: expected a non-empty string, got ${show(v)}`), undefined));
+const str: Check = (v, p, e) =>
+  typeof v === 'string' && v.length > 0
+    ? v
+    : (e.push(`${p}: expected a non-empty string, got ${show(v)}`), undefined);
 const optStr: Check = (v, p, e) => (v === null ? null : str(v, p, e));
-const bool: Check = (v, p, e) => (typeof v === 'boolean' ? v : (e.push(`${p}: expected true or false, got ${show(v)}`), undefined));
+const bool: Check = (v, p, e) =>
+  typeof v === 'boolean' ? v : (e.push(`${p}: expected true or false, got ${show(v)}`), undefined);
 const int =
   (min: number, max: number): Check =>
   (v, p, e) =>
@@ -31,11 +36,15 @@ const int =
 const num =
   (min: number, max: number): Check =>
   (v, p, e) =>
-    typeof v === 'number' && v >= min && v <= max ? v : (e.push(`${p}: expected a number from ${min} to ${max}, got ${show(v)}`), undefined);
+    typeof v === 'number' && v >= min && v <= max
+      ? v
+      : (e.push(`${p}: expected a number from ${min} to ${max}, got ${show(v)}`), undefined);
 const oneOf =
   (values: readonly string[]): Check =>
   (v, p, e) =>
-    typeof v === 'string' && values.includes(v) ? v : (e.push(`${p}: expected one of ${values.join(', ')}, got ${show(v)}`), undefined);
+    typeof v === 'string' && values.includes(v)
+      ? v
+      : (e.push(`${p}: expected one of ${values.join(', ')}, got ${show(v)}`), undefined);
 const strList: Check = (v, p, e) =>
   Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0)
     ? v
@@ -50,7 +59,7 @@ const obj =
   (shape: Record<string, Check>, nullable = false): Check =>
   (v, p, e) => {
     if (v === null && nullable) return null;
-    if (!isObj(v)) return e.push(`${p}: expected a mapping, got ${show(v)}`), undefined;
+    if (!isObj(v)) return (e.push(`${p}: expected a mapping, got ${show(v)}`), undefined);
     const out: Record<string, Json> = {};
     for (const k of Object.keys(v)) {
       const check = shape[k];
@@ -82,9 +91,18 @@ const SCHEMA = obj({
       matches: strList,
       startAt: oneOf(['now', 'all']),
     }),
-    libvirtLogs: obj({ enabled: bool, glob: str, startAt: oneOf(['end', 'beginning']), pollIntervalMs: int(20, 60_000) }),
+    libvirtLogs: obj({
+      enabled: bool,
+      glob: str,
+      startAt: oneOf(['end', 'beginning']),
+      pollIntervalMs: int(20, 60_000),
+    }),
   }),
-  detection: obj({ windowSeconds: num(0.1, 3600), resumeWaitSeconds: num(1, 86_400), maxOpenSessions: int(1, 1_000_000) }),
+  detection: obj({
+    windowSeconds: num(0.1, 3600),
+    resumeWaitSeconds: num(1, 86_400),
+    maxOpenSessions: int(1, 1_000_000),
+  }),
   recorder: obj({ maxBytes: int(64 * 1024, 64 * 1024 ** 3) }),
   otlp: obj({ endpoint: optStr, headers: strMap }),
   log: obj({ level: oneOf(LOG_LEVELS) }),
@@ -104,7 +122,14 @@ export const ENV_OVERRIDES: Record<string, { path: string[]; parse: (s: string) 
   SWITCHOVER_STATE_DIR: { path: ['stateDir'], parse: (s) => s },
   SWITCHOVER_HTTP_ADDRESS: { path: ['http', 'address'], parse: (s) => s },
   SWITCHOVER_HTTP_PORT: { path: ['http', 'port'], parse: (s) => (/^\d+$/.test(s) ? Number(s) : s) },
-  SWITCHOVER_QMP_SOCKETS: { path: ['inputs', 'qmp', 'sockets'], parse: (s) => s.split(',').map((x) => x.trim()).filter(Boolean) },
+  SWITCHOVER_QMP_SOCKETS: {
+    path: ['inputs', 'qmp', 'sockets'],
+    parse: (s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+  },
   SWITCHOVER_LOG_LEVEL: { path: ['log', 'level'], parse: (s) => s },
   SWITCHOVER_OTLP_ENDPOINT: { path: ['otlp', 'endpoint'], parse: (s) => s },
 };
@@ -152,10 +177,13 @@ export function parseConfig(text: string | null, source: string, opts: LoadOptio
       try {
         auth.password = (opts.readFile ?? ((p) => readFileSync(p, 'utf8')))(auth.passwordFile).trim();
       } catch (err) {
-        problems.push(`http.basicAuth.passwordFile: cannot read ${auth.passwordFile}: ${(err as Error).message}`);
+        problems.push(
+          `http.basicAuth.passwordFile: cannot read ${auth.passwordFile}: ${(err as Error).message}`,
+        );
       }
     }
-    if (!auth.username || !auth.password) problems.push('http.basicAuth: needs username and password (or passwordFile)');
+    if (!auth.username || !auth.password)
+      problems.push('http.basicAuth: needs username and password (or passwordFile)');
     delete auth.passwordFile;
   }
   const inputs = merged.inputs;

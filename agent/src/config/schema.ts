@@ -48,7 +48,12 @@ export function defaultConfig(hostname: string): AgentConfig {
         matches: ['SYSLOG_IDENTIFIER=qemu-system-x86_64'],
         startAt: 'now',
       },
-      libvirtLogs: { enabled: false, glob: '/var/log/libvirt/qemu/*.log', startAt: 'end', pollIntervalMs: 250 },
+      libvirtLogs: {
+        enabled: false,
+        glob: '/var/log/libvirt/qemu/*.log',
+        startAt: 'end',
+        pollIntervalMs: 250,
+      },
     },
     detection: { windowSeconds: 30, resumeWaitSeconds: 600, maxOpenSessions: 1000 },
     recorder: { maxBytes: 64 * 1024 * 1024 },

@@ -23,7 +23,14 @@ export function onVfioState(ctx: Ctx, obs: VfioStateObservation): void {
   delete vm.attempts[device];
   const p2pFailed = attempted === 'RUNNING_P2P' && obs.state === 'RUNNING';
   pushSegment(laneOf(session, device), { state: obs.state, start: obs.time, source: obs.via });
-  ctx.effects.push({ kind: 'device-state', session, device, state: obs.state, ok: !p2pFailed, observation: obs });
+  ctx.effects.push({
+    kind: 'device-state',
+    session,
+    device,
+    state: obs.state,
+    ok: !p2pFailed,
+    observation: obs,
+  });
   if (p2pFailed) {
     recordFailure(
       ctx,

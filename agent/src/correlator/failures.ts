@@ -27,7 +27,12 @@ function effectiveTime(session: Session, obs: Observation, target: string | unde
  * `Failed to set device state` line followed by `hardware error` is one incident); a fatal failure
  * (QEMU aborts) makes the side `failed` and closes it.
  */
-export function recordFailure(ctx: Ctx, obs: Observation, failure: DeviceFailure, opts: { inferred?: boolean; form?: string } = {}): void {
+export function recordFailure(
+  ctx: Ctx,
+  obs: Observation,
+  failure: DeviceFailure,
+  opts: { inferred?: boolean; form?: string } = {},
+): void {
   const { vm, effects } = ctx;
   const session = vm.session;
   if (!session) return;
@@ -39,16 +44,25 @@ export function recordFailure(ctx: Ctx, obs: Observation, failure: DeviceFailure
   if (!opts.inferred) {
     const reset = !failure.fatal && opts.form !== undefined && RESET_FORMS.has(opts.form);
     pushSegment(lane, { state: reset ? 'RUNNING' : 'UNKNOWN', start: time, source: 'failure-line' });
-    effects.push({ kind: 'device-state', session, device: failure.device, state: failure.target ?? 'ERROR', ok: false, observation: obs });
+    effects.push({
+      kind: 'device-state',
+      session,
+      device: failure.device,
+      state: failure.target ?? 'ERROR',
+      ok: false,
+      observation: obs,
+    });
   }
   addEvidence(session, obs, time, 'vfio-failure');
   if (obs.timeSource === 'bounded') vm.untimedFailures[failure.device] = obs.latest ?? null;
-  if (session.role === 'destination' && first) effects.push({ kind: 'device-failure', session, failure, observation: obs });
+  if (session.role === 'destination' && first)
+    effects.push({ kind: 'device-failure', session, failure, observation: obs });
   if (failure.fatal) {
     failSession(vm, 'failed', time, effects);
     return;
   }
-  if (session.role === 'destination' && session.outcome === 'completed') setOutcome(session, 'completed-with-device-failure', effects);
+  if (session.role === 'destination' && session.outcome === 'completed')
+    setOutcome(session, 'completed-with-device-failure', effects);
 }
 
 function toFailure(ctx: Ctx, session: Session, obs: VfioFailureObservation): DeviceFailure {
@@ -64,13 +78,18 @@ function toFailure(ctx: Ctx, session: Session, obs: VfioFailureObservation): Dev
   return failure;
 }
 
-const fitsSource = (session: Session, obs: Observation): boolean => session.role === 'source' && latestOf(obs) >= session.start;
+const fitsSource = (session: Session, obs: Observation): boolean =>
+  session.role === 'source' && latestOf(obs) >= session.start;
 
 export function onVfioFailure(ctx: Ctx, obs: VfioFailureObservation): void {
   const { vm } = ctx;
   const session = vm.session;
   // A failure to start a device (RUNNING / RUNNING_P2P) is what a destination does at VM start.
-  if (session && latestOf(obs) >= session.start && (obs.target === 'RUNNING' || obs.target === 'RUNNING_P2P')) {
+  if (
+    session &&
+    latestOf(obs) >= session.start &&
+    (obs.target === 'RUNNING' || obs.target === 'RUNNING_P2P')
+  ) {
     settleRole(vm, 'destination', ctx.config);
   }
   if (session && (fitsWindow(session, obs) || fitsSource(session, obs))) {
@@ -108,8 +127,10 @@ export function retimeUntimed(ctx: Ctx): void {
     if (!lane || !failure || failure.time >= resume || (latest !== null && resume > latest)) continue;
     const old = failure.time;
     failure.time = resume;
-    for (const seg of lane.segments) if (seg.source === 'failure-line' && seg.start === old) seg.start = resume;
-    for (const ev of session.evidence) if (ev.kind === 'vfio-failure' && ev.time === old && ev.text === failure.raw) ev.time = resume;
+    for (const seg of lane.segments)
+      if (seg.source === 'failure-line' && seg.start === old) seg.start = resume;
+    for (const ev of session.evidence)
+      if (ev.kind === 'vfio-failure' && ev.time === old && ev.text === failure.raw) ev.time = resume;
     // Segments before the failure must not end after it.
     const idx = lane.segments.findIndex((s) => s.source === 'failure-line' && s.start === resume);
     const prev = idx > 0 ? lane.segments[idx - 1] : undefined;

@@ -25,7 +25,13 @@ import { evictForNewSession } from './vms.js';
 
 const TERMINAL: ReadonlySet<MigrationStatus> = new Set(['completed', 'failed', 'cancelled']);
 /** Statuses only a source reaches (pause-before-switchover, failover, cancel). */
-const SOURCE_STATUSES: ReadonlySet<MigrationStatus> = new Set(['pre-switchover', 'device', 'cancelling', 'cancelled', 'wait-unplug']);
+const SOURCE_STATUSES: ReadonlySet<MigrationStatus> = new Set([
+  'pre-switchover',
+  'device',
+  'cancelling',
+  'cancelled',
+  'wait-unplug',
+]);
 
 export function openSession(ctx: Ctx, obs: Observation): Session {
   const { vm } = ctx;

@@ -17,7 +17,8 @@ export function applyRole(vm: VmState, role: Role, config: CorrelatorConfig): vo
   const session = vm.session;
   if (!session || session.role === role) return;
   session.role = role;
-  session.windowEnd = role === 'destination' && session.resumeTime !== null ? session.resumeTime + config.windowMs : null;
+  session.windowEnd =
+    role === 'destination' && session.resumeTime !== null ? session.resumeTime + config.windowMs : null;
 }
 
 /**

@@ -23,7 +23,9 @@ export function describe(obs: Observation): string {
     case 'qemu-error':
       return obs.message;
     case 'return-path':
-      return obs.event === 'shut' ? `return path SHUT ${obs.value ?? '?'}` : `return path error: ${obs.message ?? ''}`;
+      return obs.event === 'shut'
+        ? `return path SHUT ${obs.value ?? '?'}`
+        : `return path error: ${obs.message ?? ''}`;
     case 'migration-info':
       return obs.errorDesc ? `query-migrate: ${obs.errorDesc}` : `query-migrate: ${obs.status ?? ''}`;
     default:
@@ -31,7 +33,12 @@ export function describe(obs: Observation): string {
   }
 }
 
-export function addEvidence(session: Session, obs: Observation, time: number | null = obs.time, kind: string = obs.kind): void {
+export function addEvidence(
+  session: Session,
+  obs: Observation,
+  time: number | null = obs.time,
+  kind: string = obs.kind,
+): void {
   if (session.evidence.length >= MAX_EVIDENCE) {
     const routine = session.evidence.findIndex((e) => ROUTINE_EVIDENCE.has(e.kind));
     session.evidence.splice(routine >= 0 ? routine : 0, 1);
@@ -92,7 +99,12 @@ export function closeSession(vm: VmState, effects: Effect[]): void {
 }
 
 /** A loud end (failed / cancelled): set the end, the outcome, and close at once. */
-export function failSession(vm: VmState, outcome: 'failed' | 'cancelled', time: number, effects: Effect[]): void {
+export function failSession(
+  vm: VmState,
+  outcome: 'failed' | 'cancelled',
+  time: number,
+  effects: Effect[],
+): void {
   const session = vm.session;
   if (!session) return;
   session.end ??= Math.max(session.start, time);
@@ -101,7 +113,8 @@ export function failSession(vm: VmState, outcome: 'failed' | 'cancelled', time: 
   closeSession(vm, effects);
 }
 
-export const hasDeviceFailure = (session: Session): boolean => session.devices.some((d) => d.failure !== undefined);
+export const hasDeviceFailure = (session: Session): boolean =>
+  session.devices.some((d) => d.failure !== undefined);
 
 /** The previous session of this VM if it ended within `withinMs` of `time`: late lines about it land there. */
 export function recentlyClosed(vm: VmState, time: number, withinMs: number): Session | null {

@@ -2,7 +2,16 @@ import type { Observation, Session } from '@switchover/model';
 import type { Ctx } from './context.js';
 import { onVfioAttempt, onVfioState } from './devices.js';
 import { claimPending, onVfioFailure } from './failures.js';
-import { onExit, onIdentity, onInitiated, onLoadFailure, onProcessStart, onQemuError, onResume, onStop } from './lifecycle.js';
+import {
+  onExit,
+  onIdentity,
+  onInitiated,
+  onLoadFailure,
+  onProcessStart,
+  onQemuError,
+  onResume,
+  onStop,
+} from './lifecycle.js';
 import { onInfo, onPass, onReturnPath, onStatus } from './migration.js';
 import { closeSession } from './session-edit.js';
 import {
@@ -96,7 +105,11 @@ export interface FlushResult extends TransitionResult {
  * elapse, sources stop waiting for their reply), pending lines are old incidents, and unfinished
  * sessions stay open and are returned.
  */
-export function flush(state: CorrelatorState, now: number, config: CorrelatorConfig = DEFAULT_CORRELATOR_CONFIG): FlushResult {
+export function flush(
+  state: CorrelatorState,
+  now: number,
+  config: CorrelatorConfig = DEFAULT_CORRELATOR_CONFIG,
+): FlushResult {
   void now; // the end of input is +∞ whatever the clock says
   if (state.seq === undefined) normalizeState(state);
   const effects: Effect[] = [];
@@ -106,7 +119,8 @@ export function flush(state: CorrelatorState, now: number, config: CorrelatorCon
     if (closeDeadline(vm, config) !== null) closeSession(vm, effects);
     else open.push(vm.session);
   }
-  for (const observation of state.pending) effects.push({ kind: 'unattributed', observation, reason: 'outside-window' });
+  for (const observation of state.pending)
+    effects.push({ kind: 'unattributed', observation, reason: 'outside-window' });
   state.pending = [];
   return { state, effects, open };
 }

@@ -78,7 +78,14 @@ export type CorrelatorInput = { kind: 'observation'; observation: Observation } 
 export type Effect =
   | { kind: 'session-opened'; session: Session }
   | { kind: 'phase-changed'; session: Session; phase: Phase }
-  | { kind: 'device-state'; session: Session; device: string; state: VfioState; ok: boolean; observation: Observation }
+  | {
+      kind: 'device-state';
+      session: Session;
+      device: string;
+      state: VfioState;
+      ok: boolean;
+      observation: Observation;
+    }
   /** The silent destination failure (or a fatal reset failure when `failure.fatal`). */
   | { kind: 'device-failure'; session: Session; failure: DeviceFailure; observation: Observation }
   | { kind: 'return-path'; session: Session; observation: Observation }

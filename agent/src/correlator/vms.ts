@@ -1,5 +1,11 @@
 import type { Observation } from '@switchover/model';
-import { VM_STATES_PER_SESSION, type CorrelatorConfig, type CorrelatorState, type Effect, type VmState } from './types.js';
+import {
+  VM_STATES_PER_SESSION,
+  type CorrelatorConfig,
+  type CorrelatorState,
+  type Effect,
+  type VmState,
+} from './types.js';
 
 export function initialState(): CorrelatorState {
   return { vms: {}, pending: [], seq: 0 };
@@ -55,7 +61,11 @@ export const openSessionCount = (state: CorrelatorState): number =>
  * Make room for one more session: beyond `maxOpenSessions` the session that started first is dropped
  * (a host cannot really run that many migrations; this guards against a flood of bogus input).
  */
-export function evictForNewSession(state: CorrelatorState, config: CorrelatorConfig, effects: Effect[]): void {
+export function evictForNewSession(
+  state: CorrelatorState,
+  config: CorrelatorConfig,
+  effects: Effect[],
+): void {
   let open = Object.values(state.vms).filter((v) => v.session !== null);
   while (open.length >= Math.max(1, config.maxOpenSessions)) {
     const oldest = open.reduce((a, b) => ((a.session?.start ?? 0) <= (b.session?.start ?? 0) ? a : b));

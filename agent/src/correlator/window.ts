@@ -31,14 +31,21 @@ export function fitsWindow(session: Session, obs: Observation): boolean {
 
 /** Whether a bounded line can still be claimed by a window that opens later. */
 const stillClaimable = (obs: Observation, now: number): boolean =>
-  obs.timeSource === 'bounded' && (obs.latest === null || obs.latest === undefined || obs.latest >= now - PENDING_GRACE_MS);
+  obs.timeSource === 'bounded' &&
+  (obs.latest === null || obs.latest === undefined || obs.latest >= now - PENDING_GRACE_MS);
 
 /**
  * A failure line that fits no open window. Offline, an untimed line may precede (in the merged
  * input) the migration it belongs to, so it waits in `pending`; anything that cannot belong to a
  * later window is an old incident and is reported as such, never attributed.
  */
-export function parkOrReject(state: CorrelatorState, obs: Observation, now: number, config: CorrelatorConfig, effects: Effect[]): void {
+export function parkOrReject(
+  state: CorrelatorState,
+  obs: Observation,
+  now: number,
+  config: CorrelatorConfig,
+  effects: Effect[],
+): void {
   if (!stillClaimable(obs, now)) {
     effects.push({ kind: 'unattributed', observation: obs, reason: 'outside-window' });
     return;
@@ -75,7 +82,12 @@ export function closeDeadline(vm: VmState, config: CorrelatorConfig): number | n
 }
 
 /** Close every finished session whose window (destination) or reply grace (source) has elapsed. */
-export function expire(state: CorrelatorState, now: number, config: CorrelatorConfig, effects: Effect[]): void {
+export function expire(
+  state: CorrelatorState,
+  now: number,
+  config: CorrelatorConfig,
+  effects: Effect[],
+): void {
   for (const vm of Object.values(state.vms)) {
     const deadline = closeDeadline(vm, config);
     if (deadline !== null && now >= deadline) closeSession(vm, effects);

@@ -42,7 +42,9 @@ export class Agent {
     const log = deps.logger;
     const error = (stage: string, errorType: string, err: unknown): void => {
       this.metrics.error(stage, errorType);
-      log.warn(`${stage}: ${errorType.replace(/_/g, ' ')}`, { err: err instanceof Error ? err.message : String(err) });
+      log.warn(`${stage}: ${errorType.replace(/_/g, ' ')}`, {
+        err: err instanceof Error ? err.message : String(err),
+      });
     };
     this.metrics = new MetricsSink({ registry: this.registry, host: config.host, version: deps.version });
     this.recorder = new FileRecorder({
@@ -60,7 +62,11 @@ export class Agent {
       env: deps.env ?? process.env,
       log: (line) => log.info(line),
     });
-    this.spans = new SpanSink({ tracer: this.tracing.tracer, maxOpen: config.detection.maxOpenSessions, onError: error });
+    this.spans = new SpanSink({
+      tracer: this.tracing.tracer,
+      maxOpen: config.detection.maxOpenSessions,
+      onError: error,
+    });
     this.pipeline = new Pipeline({
       recorder: this.recorder,
       sinks: [this.metrics, this.spans],
@@ -81,7 +87,10 @@ export class Agent {
       },
       error,
     };
-    this.sources = createSources(config, callbacks, { logger: log, onLag: (s) => this.metrics.journalLag(s) });
+    this.sources = createSources(config, callbacks, {
+      logger: log,
+      onLag: (s) => this.metrics.journalLag(s),
+    });
   }
 
   get url(): string | null {
@@ -100,7 +109,9 @@ export class Agent {
       recorder: this.recorder,
       hostName: this.config.host,
       health: () => ({ running: this.running, host: this.config.host, inputs: [...this.inputs.values()] }),
-      ...(http.tls ? { tls: { cert: readFileSync(http.tls.certFile), key: readFileSync(http.tls.keyFile) } } : {}),
+      ...(http.tls
+        ? { tls: { cert: readFileSync(http.tls.certFile), key: readFileSync(http.tls.keyFile) } }
+        : {}),
       ...(http.basicAuth ? { basicAuth: http.basicAuth } : {}),
       onError: (stage, type) => this.metrics.error(stage, type),
     });
@@ -108,7 +119,11 @@ export class Agent {
     this.ticker = setInterval(() => void this.pipeline.tick(), 250);
     this.snapshotter = setInterval(() => void this.pipeline.snapshot(), 5000);
     this.running = true;
-    log.info('agent started', { host: this.config.host, http: this.http.url, inputs: this.sources.map((s) => s.name).join(',') });
+    log.info('agent started', {
+      host: this.config.host,
+      http: this.http.url,
+      inputs: this.sources.map((s) => s.name).join(','),
+    });
   }
 
   /** Stop inputs first, drain and persist, then outputs; each step survives the others failing. */

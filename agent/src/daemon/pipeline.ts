@@ -1,7 +1,12 @@
 import type { Observation, Session } from '@switchover/model';
 import { decode as defaultDecode } from '../decoders/index.js';
 import { initialState, transition } from '../correlator/index.js';
-import { DEFAULT_CORRELATOR_CONFIG, type CorrelatorConfig, type CorrelatorState, type Effect } from '../correlator/types.js';
+import {
+  DEFAULT_CORRELATOR_CONFIG,
+  type CorrelatorConfig,
+  type CorrelatorState,
+  type Effect,
+} from '../correlator/types.js';
 import type { Decode } from '../decoders/types.js';
 import type { Logger } from '../log.js';
 import type { EffectSink, Recorder, SelfMetrics } from '../sinks/types.js';
@@ -125,7 +130,12 @@ export class Pipeline {
 
   private dispatch(effects: readonly Effect[]): void {
     const now = this.clock();
-    for (const e of effects) if (e.kind === 'unattributed') this.deps.logger.info('failure line outside every migration window', { line: e.observation.raw, reason: e.reason });
+    for (const e of effects)
+      if (e.kind === 'unattributed')
+        this.deps.logger.info('failure line outside every migration window', {
+          line: e.observation.raw,
+          reason: e.reason,
+        });
     for (const sink of this.deps.sinks) {
       try {
         sink.handle(effects, now);
@@ -139,6 +149,8 @@ export class Pipeline {
 
   private failed(stage: string, errorType: string, err: unknown): void {
     this.deps.self.error(stage, errorType);
-    this.deps.logger.error(`${stage} ${errorType.replace(/_/g, ' ')}`, { err: err instanceof Error ? err.message : String(err) });
+    this.deps.logger.error(`${stage} ${errorType.replace(/_/g, ' ')}`, {
+      err: err instanceof Error ? err.message : String(err),
+    });
   }
 }

@@ -16,11 +16,24 @@ export function createSources(
   const logger = deps.logger;
   const out: Source[] = [];
   if (inputs.qmp.enabled)
-    out.push(new QmpSource({ host, globs: inputs.qmp.sockets, callbacks, pollMs: inputs.qmp.pollIntervalMs, logger: logger.child({ input: 'qmp' }) }));
+    out.push(
+      new QmpSource({
+        host,
+        globs: inputs.qmp.sockets,
+        callbacks,
+        pollMs: inputs.qmp.pollIntervalMs,
+        logger: logger.child({ input: 'qmp' }),
+      }),
+    );
   if (inputs.virsh.enabled)
     out.push(
       new VirshSource(
-        { host, virsh: inputs.virsh.binary, ...(inputs.virsh.uri ? { uri: inputs.virsh.uri } : {}), timestamp: inputs.virsh.timestamp },
+        {
+          host,
+          virsh: inputs.virsh.binary,
+          ...(inputs.virsh.uri ? { uri: inputs.virsh.uri } : {}),
+          timestamp: inputs.virsh.timestamp,
+        },
         callbacks,
         { logger: logger.child({ input: 'virsh' }) },
       ),

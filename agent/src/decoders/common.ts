@@ -26,10 +26,20 @@ const NONE = Object.freeze([]) as unknown as never[];
 export const IGNORED: Parsed = Object.freeze({ status: 'ignored', bodies: NONE, time: null }) as Parsed;
 export const UNKNOWN: Parsed = Object.freeze({ status: 'unknown', bodies: NONE, time: null }) as Parsed;
 
-export const decoded = (time: number | null, ...bodies: Body[]): Parsed => ({ status: 'decoded', bodies, time });
+export const decoded = (time: number | null, ...bodies: Body[]): Parsed => ({
+  status: 'decoded',
+  bodies,
+  time,
+});
 
-export const IGNORED_RESULT: DecodeResult = Object.freeze({ status: 'ignored', observations: NONE }) as DecodeResult;
-export const UNKNOWN_RESULT: DecodeResult = Object.freeze({ status: 'unknown', observations: NONE }) as DecodeResult;
+export const IGNORED_RESULT: DecodeResult = Object.freeze({
+  status: 'ignored',
+  observations: NONE,
+}) as DecodeResult;
+export const UNKNOWN_RESULT: DecodeResult = Object.freeze({
+  status: 'unknown',
+  observations: NONE,
+}) as DecodeResult;
 
 /**
  * Attaches the shared fields. A decoded record without a VM is `unknown`: nothing downstream can
@@ -46,7 +56,15 @@ export function finish(
   if (!vm) return UNKNOWN_RESULT;
   const s = stamp(p.time);
   const observations = p.bodies.map((b) => {
-    const o = { ...b, host: ctx.host, vm, time: s.time, timeSource: s.timeSource, origin: ctx.origin, raw: ctx.raw };
+    const o = {
+      ...b,
+      host: ctx.host,
+      vm,
+      time: s.time,
+      timeSource: s.timeSource,
+      origin: ctx.origin,
+      raw: ctx.raw,
+    };
     return (s.latest !== undefined ? { ...o, latest: s.latest } : o) as Observation;
   });
   return { status: 'decoded', observations };

@@ -21,7 +21,9 @@ const loadFailure = (message: string, final: boolean): Body => ({ kind: 'load-fa
 const SIBLING = /^Sibling indicated error (-?\d+)/;
 const rpError = (message: string): Body => {
   const m = SIBLING.exec(message);
-  return m ? { kind: 'return-path', event: 'error', value: Number(m[1]), message } : { kind: 'return-path', event: 'error', message };
+  return m
+    ? { kind: 'return-path', event: 'error', value: Number(m[1]), message }
+    : { kind: 'return-path', event: 'error', message };
 };
 
 // Destination load errors that QEMU prints as their own lines before the final one (≤10.1), or as
@@ -41,7 +43,11 @@ const LOAD_DETAIL_PREFIXES = [
   'Failed to load section ID',
 ];
 // Device-named load errors (`<dev>: …`), found anywhere in the message.
-const LOAD_DETAIL_INFIXES = [': Unknown tag 0x', ': Failed to load device config space', ': Failed loading device config space'];
+const LOAD_DETAIL_INFIXES = [
+  ': Unknown tag 0x',
+  ': Failed to load device config space',
+  ': Failed loading device config space',
+];
 
 // Source return-path texts (8.2+ as error text; ≤8.1 printed with an `RP: ` prefix).
 const RP_PREFIXES = [
@@ -70,13 +76,17 @@ function recognise(msg: string): Body | 'ignore' | null {
       break;
     case 82 /* R */:
       if (msg.startsWith('RP: ')) return rpError(msg.slice(4));
-      if (msg.startsWith('Received ') && (msg.startsWith('Received invalid message ') || msg.includes('withincorrect length'))) {
+      if (
+        msg.startsWith('Received ') &&
+        (msg.startsWith('Received invalid message ') || msg.includes('withincorrect length'))
+      ) {
         return rpError(msg);
       }
       break;
     case 104 /* h */:
       // `qemu: hardware error: <dev>: …` (hw_error, then abort): a VFIO form or any other hardware error.
-      if (msg.startsWith('hardware error: ')) return parseVfioFailure(msg) ?? { kind: 'qemu-error', message: msg };
+      if (msg.startsWith('hardware error: '))
+        return parseVfioFailure(msg) ?? { kind: 'qemu-error', message: msg };
       break;
   }
   for (const p of LOAD_DETAIL_PREFIXES) if (msg.startsWith(p)) return loadFailure(msg, false);

@@ -11,7 +11,10 @@ const QEMU_VERSION = /qemu version: (\d+\.\d+\.\d+)/;
 export function parseLibvirtLine(rest: string, time: number): Parsed {
   if (rest.startsWith('starting up ')) {
     const v = QEMU_VERSION.exec(rest)?.[1];
-    return decoded(time, v === undefined ? { kind: 'process-start' } : { kind: 'process-start', qemuVersion: v });
+    return decoded(
+      time,
+      v === undefined ? { kind: 'process-start' } : { kind: 'process-start', qemuVersion: v },
+    );
   }
   if (rest.startsWith('shutting down')) {
     // `reason=from snapshot` has a space: the reason runs to the end of the line.
@@ -91,11 +94,19 @@ function vfioDevice(v: string): { id: string; host: string } | null {
     } catch {
       return null;
     }
-    if (!isPlainObject(o) || o.driver !== 'vfio-pci' || typeof o.id !== 'string' || typeof o.host !== 'string') return null;
+    if (
+      !isPlainObject(o) ||
+      o.driver !== 'vfio-pci' ||
+      typeof o.id !== 'string' ||
+      typeof o.host !== 'string'
+    )
+      return null;
     return { id: o.id, host: o.host };
   }
   if (!v.startsWith('vfio-pci,')) return null;
-  const kv = new Map(v.split(',').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const));
+  const kv = new Map(
+    v.split(',').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const),
+  );
   const id = kv.get('id');
   const host = kv.get('host');
   return id && host ? { id, host } : null;

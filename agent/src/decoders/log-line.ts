@@ -25,13 +25,15 @@ export function decodeLogLine(r: LogLineRecord): DecodeResult {
   if (n > MAX_LINE_CHARS) return UNKNOWN_RESULT;
   const parsed = parseLogLine(text, r);
   if (parsed.status === 'ignored') return IGNORED_RESULT; // the common case: no allocation
-  const stamp = (own: number | null): Stamp => (own === null ? untimedStamp(r) : { time: own, timeSource: 'event' });
+  const stamp = (own: number | null): Stamp =>
+    own === null ? untimedStamp(r) : { time: own, timeSource: 'event' };
   return finish(parsed, { host: r.host, vm: r.vm, origin: r.origin, raw: text }, stamp);
 }
 
 function parseLogLine(text: string, r: LogLineRecord): Parsed {
   const n = text.length;
-  if (text.charCodeAt(n - 1) === 92 /* \ */ && text.charCodeAt(n - 2) === 32) return parseCommandLine(text, r.vm);
+  if (text.charCodeAt(n - 1) === 92 /* \ */ && text.charCodeAt(n - 2) === 32)
+    return parseCommandLine(text, r.vm);
   const c0 = text.charCodeAt(0);
   if (c0 >= 48 && c0 <= 57) {
     const tid = parseTidPrefix(text);
@@ -63,7 +65,8 @@ function parseBody(text: string, start: number, time: number | null): Parsed {
       return parseTrace(name, sp < 0 ? '' : text.slice(sp + 1), time);
     }
   }
-  const prog = sp > start && text.charCodeAt(wordEnd - 1) === 58 /* : */ && isQemuProg(text, start, wordEnd - 1);
+  const prog =
+    sp > start && text.charCodeAt(wordEnd - 1) === 58 /* : */ && isQemuProg(text, start, wordEnd - 1);
   return parseMessage(prog ? text.slice(sp + 1) : start === 0 ? text : text.slice(start), time, prog);
 }
 
@@ -80,7 +83,14 @@ function isQemuProg(s: string, from: number, to: number): boolean {
   if (to - from < 4 || !s.startsWith('qemu', from)) return false;
   for (let i = from + 4; i < to; i++) {
     const c = s.charCodeAt(i);
-    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45 || c === 46 || c === 43;
+    const ok =
+      (c >= 97 && c <= 122) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 48 && c <= 57) ||
+      c === 95 ||
+      c === 45 ||
+      c === 46 ||
+      c === 43;
     if (!ok) return false;
   }
   return true;

@@ -1,7 +1,17 @@
 import { isMigrationStatus, vfioStateFromQapi } from '@switchover/model';
 import type { QmpEventRecord } from '../sources/types.js';
 import type { DecodeResult } from './types.js';
-import { IGNORED, IGNORED_RESULT, UNKNOWN, UNKNOWN_RESULT, decoded, finish, finiteNumber, isPlainObject, type Parsed } from './common.js';
+import {
+  IGNORED,
+  IGNORED_RESULT,
+  UNKNOWN,
+  UNKNOWN_RESULT,
+  decoded,
+  finish,
+  finiteNumber,
+  isPlainObject,
+  type Parsed,
+} from './common.js';
 import { ownOrArrival, qmpTime } from './time.js';
 
 /**
@@ -45,7 +55,8 @@ function parseVfioMigration(data: unknown, time: number | null): Parsed {
   const id = data['device-id'];
   const qom = data['qom-path'];
   const rawState = data['device-state'];
-  const device = typeof id === 'string' && id !== '' ? id : typeof qom === 'string' && qom !== '' ? qom : undefined;
+  const device =
+    typeof id === 'string' && id !== '' ? id : typeof qom === 'string' && qom !== '' ? qom : undefined;
   const state = typeof rawState === 'string' ? vfioStateFromQapi(rawState) : undefined;
   if (device === undefined || state === undefined) return UNKNOWN;
   return decoded(time, { kind: 'vfio-state', device, state, via: 'event' });

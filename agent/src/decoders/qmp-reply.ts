@@ -1,7 +1,18 @@
 import { isMigrationStatus, type VmRef } from '@switchover/model';
 import type { QmpReplyRecord } from '../sources/types.js';
 import type { DecodeResult } from './types.js';
-import { IGNORED, IGNORED_RESULT, UNKNOWN, UNKNOWN_RESULT, decoded, finish, finiteNumber, isPlainObject, type Body, type Parsed } from './common.js';
+import {
+  IGNORED,
+  IGNORED_RESULT,
+  UNKNOWN,
+  UNKNOWN_RESULT,
+  decoded,
+  finish,
+  finiteNumber,
+  isPlainObject,
+  type Body,
+  type Parsed,
+} from './common.js';
 import { ownOrArrival } from './time.js';
 
 /** Synthetic command name: the QMP source's `qom-list`/`qom-get` walk, as `{qomId: hostAddress}`. */

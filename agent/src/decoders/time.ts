@@ -37,7 +37,19 @@ function dateTime(s: string, at: number, sep: number): number {
   const h = digits(s, at + 11, 2);
   const mi = digits(s, at + 14, 2);
   const se = digits(s, at + 17, 2);
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) {
+  if (
+    y < 0 ||
+    mo < 1 ||
+    mo > 12 ||
+    d < 1 ||
+    d > 31 ||
+    h < 0 ||
+    h > 23 ||
+    mi < 0 ||
+    mi > 59 ||
+    se < 0 ||
+    se > 60
+  ) {
     return NaN;
   }
   return Date.UTC(y, mo - 1, d, h, mi, se);
@@ -124,7 +136,8 @@ export function qmpTime(ts: unknown): number | null {
   if (typeof ts !== 'object' || ts === null) return null;
   const { seconds, microseconds } = ts as { seconds?: unknown; microseconds?: unknown };
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return null;
-  const us = typeof microseconds === 'number' && Number.isFinite(microseconds) && microseconds >= 0 ? microseconds : 0;
+  const us =
+    typeof microseconds === 'number' && Number.isFinite(microseconds) && microseconds >= 0 ? microseconds : 0;
   return seconds * 1000 + us / 1000;
 }
 

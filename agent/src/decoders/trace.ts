@@ -25,7 +25,9 @@ export function parseTrace(name: string, args: string, time: number | null): Par
       const v = vfioArgs(args);
       if (!v || !v.rest.startsWith('state ')) return IGNORED;
       const state = v.rest.slice(6);
-      return isVfioState(state) ? decoded(time, { kind: 'vfio-state', device: v.device, state, via: 'trace' }) : IGNORED;
+      return isVfioState(state)
+        ? decoded(time, { kind: 'vfio-state', device: v.device, state, via: 'trace' })
+        : IGNORED;
     }
     case 'source_return_path_thread_shut': {
       // "0x0": the SHUT value the destination sent; non-zero fails the migration.
@@ -63,7 +65,9 @@ function parseVfioSetState(args: string, time: number | null): Parsed {
   }
   if (v.rest.startsWith('state ')) {
     const state = v.rest.slice(6);
-    return isVfioState(state) ? decoded(time, { kind: 'vfio-state', device: v.device, state, via: 'trace' }) : IGNORED;
+    return isVfioState(state)
+      ? decoded(time, { kind: 'vfio-state', device: v.device, state, via: 'trace' })
+      : IGNORED;
   }
   return IGNORED;
 }

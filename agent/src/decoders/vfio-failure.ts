@@ -27,7 +27,13 @@ function wordBefore(s: string, at: number): string {
   return s.slice(i + 1, at);
 }
 
-function failure(device: string, form: VfioFailureForm, target: string | undefined, error: string | undefined, fatal = false): Failure {
+function failure(
+  device: string,
+  form: VfioFailureForm,
+  target: string | undefined,
+  error: string | undefined,
+  fatal = false,
+): Failure {
   const f: Failure = { kind: 'vfio-failure', device, form, fatal };
   if (target !== undefined && isVfioState(target)) f.target = target as VfioState;
   if (error !== undefined && error !== '') f.error = error;
@@ -67,7 +73,9 @@ export function parseVfioFailure(msg: string): Failure | null {
   i = msg.indexOf(RESET);
   if (i > 0) {
     const device = wordBefore(msg, i);
-    return device === '' ? null : failure(device, 'reset-failed', undefined, msg.slice(i + RESET.length), true);
+    return device === ''
+      ? null
+      : failure(device, 'reset-failed', undefined, msg.slice(i + RESET.length), true);
   }
   i = msg.indexOf(ERROR_STATE);
   if (i > 0) {
@@ -85,7 +93,9 @@ export function parseVfioFailure(msg: string): Failure | null {
   if (i > 0) {
     // 7.2: RUNNING, RESUMING, SAVING, `STOP and SAVING`, STOPPED; only the uAPI names become a target.
     const device = wordBefore(msg, i);
-    return device === '' ? null : failure(device, 'v1-7.2', msg.slice(i + V1_NAMED.length).trimEnd(), undefined);
+    return device === ''
+      ? null
+      : failure(device, 'v1-7.2', msg.slice(i + V1_NAMED.length).trimEnd(), undefined);
   }
   return null;
 }

@@ -79,7 +79,8 @@ export function decodeVirshLine(r: VirshLineRecord): DecodeResult {
   for (const t of TRAILERS) if (text.startsWith(t)) return IGNORED_RESULT;
   const v = parseVirshLine(text);
   if (!v) {
-    const body = text.charCodeAt(0) >= 48 && text.charCodeAt(0) <= 57 ? (parseLibvirtPrefix(text)?.end ?? 0) : 0;
+    const body =
+      text.charCodeAt(0) >= 48 && text.charCodeAt(0) <= 57 ? (parseLibvirtPrefix(text)?.end ?? 0) : 0;
     return text.startsWith("event '", body) ? IGNORED_RESULT : UNKNOWN_RESULT;
   }
   const parsed = parseQmpEvent(v.event, v.data, v.timeMs);

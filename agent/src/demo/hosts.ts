@@ -81,7 +81,9 @@ export async function waitHealthy(h: DemoHost, timeoutMs = 15_000): Promise<void
 /** Whether the host's agent has attached to a QMP socket (its `switchover_source_up` for it is 1). */
 export async function attached(h: DemoHost, socketPath: string): Promise<boolean> {
   const text = await (await fetch(`http://127.0.0.1:${h.port}/metrics`)).text();
-  return text.split('\n').some((l) => l.startsWith('switchover_source_up{') && l.includes(`"${socketPath}"`) && l.endsWith(' 1'));
+  return text
+    .split('\n')
+    .some((l) => l.startsWith('switchover_source_up{') && l.includes(`"${socketPath}"`) && l.endsWith(' 1'));
 }
 
 export async function sessionsOf(h: DemoHost): Promise<Session[]> {

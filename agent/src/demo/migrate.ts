@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { METRICS, pairSessions, type Migration } from '@switchover/model';
@@ -8,6 +7,7 @@ import { attached, metricLines, sessionsOf, type DemoHost } from './hosts.js';
 import { isMigrationStatus, Orchestrator } from './orchestrator.js';
 import { startQemu, type QemuProcess } from './qemu.js';
 import type { Scenario } from './scenarios.js';
+import { freePort, until } from './wait.js';
 
 export interface MigrationContext {
   src: DemoHost;
@@ -26,29 +26,9 @@ export interface MigrationOutcome {
   silentMetric: string[];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 const KIB = 1024;
-const fmtBytes = (n: number): string => (n >= KIB * KIB ? `${(n / KIB / KIB).toFixed(1)} MiB` : `${Math.round(n / KIB)} KiB`);
+const fmtBytes = (n: number): string =>
+  n >= KIB * KIB ? `${(n / KIB / KIB).toFixed(1)} MiB` : `${Math.round(n / KIB)} KiB`;
 
 /** One real migration between the two demo hosts, played the way libvirt plays it. */
 export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<MigrationOutcome> {
@@ -56,20 +36,46 @@ export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<
   const uuid = randomUUID();
   const port = await freePort();
   const sock = (h: DemoHost, dir: 'qmpDir' | 'orchDir') => join(h[dir], `${s.vm}.qmp`);
-  const common = { binary: ctx.qemuBinary, name: s.vm, uuid, traces: ['migrate_set_state', 'source_return_path_thread_shut'] };
+  const common = {
+    binary: ctx.qemuBinary,
+    name: s.vm,
+    uuid,
+    traces: ['migrate_set_state', 'source_return_path_thread_shut'],
+  };
   const qemus: QemuProcess[] = [];
   const orchestrators: Orchestrator[] = [];
   try {
     // libvirt starts the destination paused with -incoming and resumes it with `cont` after completion.
-    const dstQemu = startQemu({ ...common, ramMb: s.dstRamMb, incomingPort: port, paused: true, qmpSockets: [sock(dst, 'orchDir'), sock(dst, 'qmpDir')], logFile: join(dst.logDir, `${s.vm}.log`) });
-    const srcQemu = startQemu({ ...common, ramMb: 64, qmpSockets: [sock(src, 'orchDir'), sock(src, 'qmpDir')], logFile: join(src.logDir, `${s.vm}.log`) });
+    const dstQemu = startQemu({
+      ...common,
+      ramMb: s.dstRamMb,
+      incomingPort: port,
+      paused: true,
+      qmpSockets: [sock(dst, 'orchDir'), sock(dst, 'qmpDir')],
+      logFile: join(dst.logDir, `${s.vm}.log`),
+    });
+    const srcQemu = startQemu({
+      ...common,
+      ramMb: 64,
+      qmpSockets: [sock(src, 'orchDir'), sock(src, 'qmpDir')],
+      logFile: join(src.logDir, `${s.vm}.log`),
+    });
     qemus.push(dstQemu, srcQemu);
     const dstO = await Orchestrator.connect(sock(dst, 'orchDir'));
     const srcO = await Orchestrator.connect(sock(src, 'orchDir'));
     orchestrators.push(dstO, srcO);
     ctx.progress(`  waiting for both agents to attach to ${s.vm}'s QMP sockets`);
-    await until('the agents to attach', 10_000, async () => (await attached(src, sock(src, 'qmpDir'))) && (await attached(dst, sock(dst, 'qmpDir'))));
-    const caps = { capabilities: [{ capability: 'events', state: true }, { capability: 'return-path', state: true }] };
+    await until(
+      'the agents to attach',
+      10_000,
+      async () => (await attached(src, sock(src, 'qmpDir'))) && (await attached(dst, sock(dst, 'qmpDir'))),
+    );
+    const caps = {
+      capabilities: [
+        { capability: 'events', state: true },
+        { capability: 'return-path', state: true },
+      ],
+    };
     await dstO.execute('migrate-set-capabilities', caps);
     await srcO.execute('migrate-set-capabilities', caps);
     await srcO.execute('migrate-set-parameters', { 'max-bandwidth': ctx.bandwidth });
@@ -79,10 +85,17 @@ export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<
     let status = 'setup';
     while (!['completed', 'failed', 'cancelled'].includes(status)) {
       await sleep(250);
-      const info = (await srcO.execute('query-migrate')) as { status: string; ram?: { transferred: number; total: number } };
+      const info = (await srcO.execute('query-migrate')) as {
+        status: string;
+        ram?: { transferred: number; total: number };
+      };
       status = info.status;
-      const ram = info.ram ? `, ${fmtBytes(info.ram.transferred)} sent of ${fmtBytes(info.ram.total)} RAM` : '';
-      ctx.progress(`  migrating ${s.vm} ${src.name} → ${dst.name}: ${status}${ram}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const ram = info.ram
+        ? `, ${fmtBytes(info.ram.transferred)} sent of ${fmtBytes(info.ram.total)} RAM`
+        : '';
+      ctx.progress(
+        `  migrating ${s.vm} ${src.name} → ${dst.name}: ${status}${ram}, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
     }
     ctx.progress(`  source says: ${status}`, true);
     let detectionMs: number | null = null;
@@ -95,7 +108,9 @@ export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<
         const written = Date.now();
         appendFileSync(join(dst.logDir, `${s.vm}.log`), `${s.injectAfterResume}\n`);
         ctx.progress(`  destination QEMU printed (simulated VFIO device): ${s.injectAfterResume}`, true);
-        await until('the destination agent to count the failure', 10_000, async () => (await metricLines(dst, METRICS.silentDestinationFailures)).some((l) => l.includes(s.vm)));
+        await until('the destination agent to count the failure', 10_000, async () =>
+          (await metricLines(dst, METRICS.silentDestinationFailures)).some((l) => l.includes(s.vm)),
+        );
         detectionMs = Date.now() - written;
       }
       await srcO.execute('quit').catch(() => undefined); // libvirt's Confirm kills the source
@@ -103,12 +118,25 @@ export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<
       await srcO.execute('quit').catch(() => undefined);
     }
     ctx.progress(`  waiting for the destination's ${ctx.windowSeconds} s attribution window to close`);
-    const migration = await until('both agents to close their sessions', (ctx.windowSeconds + 15) * 1000, async () => {
-      const sessions = [...(await sessionsOf(src)), ...(await sessionsOf(dst))].filter((x) => x.vm === s.vm);
-      const m = pairSessions(sessions)[0];
-      return m && m.source?.closed && m.destination?.closed && m.verdict !== 'in-progress' ? m : null;
-    }).catch(async () => pairSessions([...(await sessionsOf(src)), ...(await sessionsOf(dst))].filter((x) => x.vm === s.vm))[0] ?? null);
-    const silentMetric = (await metricLines(dst, METRICS.silentDestinationFailures)).filter((l) => l.includes(s.vm));
+    const migration = await until(
+      'both agents to close their sessions',
+      (ctx.windowSeconds + 15) * 1000,
+      async () => {
+        const sessions = [...(await sessionsOf(src)), ...(await sessionsOf(dst))].filter(
+          (x) => x.vm === s.vm,
+        );
+        const m = pairSessions(sessions)[0];
+        return m && m.source?.closed && m.destination?.closed && m.verdict !== 'in-progress' ? m : null;
+      },
+    ).catch(
+      async () =>
+        pairSessions(
+          [...(await sessionsOf(src)), ...(await sessionsOf(dst))].filter((x) => x.vm === s.vm),
+        )[0] ?? null,
+    );
+    const silentMetric = (await metricLines(dst, METRICS.silentDestinationFailures)).filter((l) =>
+      l.includes(s.vm),
+    );
     return { migration, detectionMs, silentMetric };
   } finally {
     for (const o of orchestrators) o.close();

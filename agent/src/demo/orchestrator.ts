@@ -52,7 +52,8 @@ export class Orchestrator {
         await o.execute('qmp_capabilities');
         return o;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`cannot connect to QMP socket ${path}: ${(err as Error).message}`);
+        if (Date.now() > deadline)
+          throw new Error(`cannot connect to QMP socket ${path}: ${(err as Error).message}`);
         await sleep(50);
       }
     }
@@ -62,7 +63,9 @@ export class Orchestrator {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.socket.write(`${JSON.stringify({ execute: command, id, ...(args ? { arguments: args } : {}) })}\n`);
+      this.socket.write(
+        `${JSON.stringify({ execute: command, id, ...(args ? { arguments: args } : {}) })}\n`,
+      );
     });
   }
 

@@ -31,7 +31,9 @@ function checkQemu(binary: string): string {
   try {
     return execFileSync(binary, ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? binary;
   } catch {
-    throw new Error(`${binary} not found: install QEMU (Debian: apt-get install qemu-system-x86), or run \`npm run demo\`, which installs it`);
+    throw new Error(
+      `${binary} not found: install QEMU (Debian: apt-get install qemu-system-x86), or run \`npm run demo\`, which installs it`,
+    );
   }
 }
 
@@ -50,11 +52,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult[]> {
     lastWasProgress = false;
     o.out(`${s}\n`);
   };
-  println(bold('Switchover demo: real QEMU live migrations between two hosts, each watched by its own agent'));
+  println(
+    bold('Switchover demo: real QEMU live migrations between two hosts, each watched by its own agent'),
+  );
   println(`  ${checkQemu(o.qemuBinary)} (TCG, 64 MiB guests; only the VFIO device is simulated)`);
   const root = mkdtempSync(join(tmpdir(), 'switchover-demo-'));
   const cli = fileURLToPath(new URL('../../bin/switchover.js', import.meta.url));
-  const hosts: DemoHost[] = [prepareHost(root, 'hv-a', o.basePort), prepareHost(root, 'hv-b', o.basePort + 1)];
+  const hosts: DemoHost[] = [
+    prepareHost(root, 'hv-a', o.basePort),
+    prepareHost(root, 'hv-b', o.basePort + 1),
+  ];
   const results: DemoResult[] = [];
   try {
     for (const h of hosts) {
@@ -70,15 +77,40 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult[]> {
       println();
       println(bold(`${i + 1}/${scenarios.length} ${s.title}: ${s.vm}, ${src.name} → ${dst.name}`));
       println(`  ${s.explain}`);
-      const r = await runMigration({ src, dst, qemuBinary: o.qemuBinary, bandwidth: o.bandwidth, windowSeconds: o.windowSeconds, progress }, s);
+      const r = await runMigration(
+        {
+          src,
+          dst,
+          qemuBinary: o.qemuBinary,
+          bandwidth: o.bandwidth,
+          windowSeconds: o.windowSeconds,
+          progress,
+        },
+        s,
+      );
       println();
-      println(r.migration ? renderMigration(r.migration, { color: o.color }) : '  (no migration seen by the agents)');
-      if (r.detectionMs !== null) println(`  caught by ${dst.name}'s agent ${r.detectionMs} ms after the line was written: ${r.silentMetric.join('; ')}`);
-      results.push({ key: s.key, vm: s.vm, verdict: r.migration?.verdict ?? 'none', detectionMs: r.detectionMs });
+      println(
+        r.migration
+          ? renderMigration(r.migration, { color: o.color })
+          : '  (no migration seen by the agents)',
+      );
+      if (r.detectionMs !== null)
+        println(
+          `  caught by ${dst.name}'s agent ${r.detectionMs} ms after the line was written: ${r.silentMetric.join('; ')}`,
+        );
+      results.push({
+        key: s.key,
+        vm: s.vm,
+        verdict: r.migration?.verdict ?? 'none',
+        detectionMs: r.detectionMs,
+      });
     }
     println();
     println(bold('Summary'));
-    for (const r of results) println(`  ${r.vm.padEnd(20)} ${r.verdict}${r.detectionMs !== null ? ` (detected in ${r.detectionMs} ms)` : ''}`);
+    for (const r of results)
+      println(
+        `  ${r.vm.padEnd(20)} ${r.verdict}${r.detectionMs !== null ? ` (detected in ${r.detectionMs} ms)` : ''}`,
+      );
     println('  QEMU and libvirt report every one of the non-failed migrations as a success.');
     return results;
   } finally {

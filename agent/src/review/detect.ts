@@ -1,11 +1,19 @@
 /** The kinds of file a responder copies off a host after an incident. */
-export const FILE_KINDS = ['libvirt-log', 'journald-json', 'qmp-transcript', 'virsh-events', 'recorder', 'qemu-log'] as const;
+export const FILE_KINDS = [
+  'libvirt-log',
+  'journald-json',
+  'qmp-transcript',
+  'virsh-events',
+  'recorder',
+  'qemu-log',
+] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
 
 const LIBVIRT_TS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}\+0000: /;
 const VIRSH_QEMU_TIME = /^event [A-Z_]+ at -?\d+\.\d+ for domain /;
 const VIRSH_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}\+0000: event [A-Z_]+ for domain /;
-const QEMU_LINE = /^(?:\d+@\d+\.\d{6}:[a-z0-9_]+ |\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z |qemu-system-\w+: |qemu-kvm: )/;
+const QEMU_LINE =
+  /^(?:\d+@\d+\.\d{6}:[a-z0-9_]+ |\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z |qemu-system-\w+: |qemu-kvm: )/;
 
 function jsonKind(line: string): FileKind | null {
   let v: unknown;

@@ -25,7 +25,9 @@ export function vmOfLog(lines: readonly string[], fallback: string): string {
 }
 
 /** Each line's timestamp and, for untimed lines, the timestamped neighbours in the same file. */
-function withNeighbours(lines: readonly string[]): Array<{ before: number | null; after: number | null } | undefined> {
+function withNeighbours(
+  lines: readonly string[],
+): Array<{ before: number | null; after: number | null } | undefined> {
   const ts = lines.map((l) => lineTimestamp(l));
   const out: Array<{ before: number | null; after: number | null } | undefined> = new Array(lines.length);
   let before: number | null = null;
@@ -54,14 +56,32 @@ function logRecords(f: FileInput, kind: OriginKind): RawRecord[] {
   f.lines.forEach((text, i) => {
     if (text === '') return;
     const neighbours = n[i];
-    out.push({ kind: 'log-line', host: f.host, vm, text, arrival: 0, origin: origin(kind, f.file, i + 1), ...(neighbours ? { neighbours } : {}) });
+    out.push({
+      kind: 'log-line',
+      host: f.host,
+      vm,
+      text,
+      arrival: 0,
+      origin: origin(kind, f.file, i + 1),
+      ...(neighbours ? { neighbours } : {}),
+    });
   });
   return out;
 }
 
 function virshRecords(f: FileInput): RawRecord[] {
   return f.lines.flatMap((text, i) =>
-    text === '' ? [] : [{ kind: 'virsh-line' as const, host: f.host, text, arrival: 0, origin: origin('virsh', f.file, i + 1) }],
+    text === ''
+      ? []
+      : [
+          {
+            kind: 'virsh-line' as const,
+            host: f.host,
+            text,
+            arrival: 0,
+            origin: origin('virsh', f.file, i + 1),
+          },
+        ],
   );
 }
 
@@ -73,7 +93,8 @@ function journalRecords(f: FileInput): RawRecord[] {
     const parsed = parseEntry(line);
     if (!parsed.ok || parsed.entry.lines === null) return;
     const e = parsed.entry;
-    const vm = (e.cmdline ? vmFromCmdline(e.cmdline) : undefined) ?? (e.pid !== undefined ? byPid.get(e.pid) : undefined) ?? { name: f.defaultVm };
+    const vm = (e.cmdline ? vmFromCmdline(e.cmdline) : undefined) ??
+      (e.pid !== undefined ? byPid.get(e.pid) : undefined) ?? { name: f.defaultVm };
     if (e.pid !== undefined) byPid.set(e.pid, vm);
     const rt = e.realtimeMs;
     for (const text of e.lines ?? [])
@@ -114,12 +135,21 @@ function qmpRecords(f: FileInput): RawRecord[] {
       return;
     }
     const at = origin('qmp-transcript', f.file, i + 1);
-    if (typeof msg.execute === 'string' && msg.id !== undefined) commands.set(JSON.stringify(msg.id), msg.execute);
+    if (typeof msg.execute === 'string' && msg.id !== undefined)
+      commands.set(JSON.stringify(msg.id), msg.execute);
     else if (typeof msg.event === 'string')
       out.push({ kind: 'qmp-event', host: f.host, vm, arrival, origin: at, event: msg as never });
     else if ('QMP' in msg) {
       const version = (msg.QMP as { version?: unknown }).version;
-      out.push({ kind: 'qmp-reply', host: f.host, vm, arrival, origin: at, command: 'query-version', result: version });
+      out.push({
+        kind: 'qmp-reply',
+        host: f.host,
+        vm,
+        arrival,
+        origin: at,
+        command: 'query-version',
+        result: version,
+      });
     } else if ('return' in msg && msg.id !== undefined) {
       const command = commands.get(JSON.stringify(msg.id));
       if (command?.startsWith('query-'))

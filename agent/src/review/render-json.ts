@@ -2,7 +2,8 @@ import type { Migration, Session } from '@switchover/model';
 import { keyEvidence } from './evidence.js';
 import type { ReviewResult } from './review.js';
 
-const iso = (ms: number | null): string | null => (ms === null || !Number.isFinite(ms) ? null : new Date(ms).toISOString());
+const iso = (ms: number | null): string | null =>
+  ms === null || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
 
 function side(s: Session | null) {
   return s ? { host: s.host, start: iso(s.start), end: iso(s.end), outcome: s.outcome, role: s.role } : null;
@@ -18,7 +19,13 @@ function migration(m: Migration) {
     failedDevices: m.failedDevices,
     evidence: keyEvidence(m)
       .filter((e) => e.origin.file !== undefined && e.origin.line !== undefined)
-      .map((e) => ({ host: e.host, file: e.origin.file as string, line: e.origin.line as number, time: iso(e.time), text: e.text })),
+      .map((e) => ({
+        host: e.host,
+        file: e.origin.file as string,
+        line: e.origin.line as number,
+        time: iso(e.time),
+        text: e.text,
+      })),
   };
 }
 

@@ -29,7 +29,8 @@ const paint = (on: boolean, code: string, s: string): string => (on ? `\x1b[${co
 const clock = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 const secs = (ms: number): string => `${ms >= 0 ? '+' : '-'}${(Math.abs(ms) / 1000).toFixed(3)} s`;
 /** QEMU's ISO prefix (+ program name) or libvirt's own timestamp: the timeline column already says when. */
-const LINE_PREFIX = /^(?:\d{4}-\d{2}-\d{2}T[\d:.]+Z (?:qemu[\w.+-]*: )?|\d{4}-\d{2}-\d{2} [\d:.]+\+0000: |\d+@\d+\.\d+:)/;
+const LINE_PREFIX =
+  /^(?:\d{4}-\d{2}-\d{2}T[\d:.]+Z (?:qemu[\w.+-]*: )?|\d{4}-\d{2}-\d{2} [\d:.]+\+0000: |\d+@\d+\.\d+:)/;
 const STATUS = /"status":\s*"([a-z-]+)"|new state ([a-z-]+)/;
 
 /** A short label for one timeline entry. */
@@ -57,7 +58,8 @@ export function label(e: SideEvidence): string {
 
 function sideLine(name: string, s: Session | null): string {
   if (!s) return `  ${name.padEnd(12)}(not observed)`;
-  const span = s.end !== null ? ` → ${clock(s.end).slice(11)} (${((s.end - s.start) / 1000).toFixed(3)} s)` : ' → …';
+  const span =
+    s.end !== null ? ` → ${clock(s.end).slice(11)} (${((s.end - s.start) / 1000).toFixed(3)} s)` : ' → …';
   const extra = [
     s.downtimeMs !== null ? `downtime ${s.downtimeMs} ms` : '',
     s.qemuVersion ? `QEMU ${s.qemuVersion}` : '',
@@ -68,7 +70,9 @@ function sideLine(name: string, s: Session | null): string {
 function renderTimeline(m: Migration, color: boolean): string[] {
   const zero = m.source?.start ?? m.destination?.start ?? 0;
   const width = 44;
-  const out = [`    ${'time'.padEnd(11)}${`source (${m.source?.host ?? '-'})`.padEnd(width)}destination (${m.destination?.host ?? '-'})`];
+  const out = [
+    `    ${'time'.padEnd(11)}${`source (${m.source?.host ?? '-'})`.padEnd(width)}destination (${m.destination?.host ?? '-'})`,
+  ];
   for (const e of timeline(m)) {
     const failure = e.kind === 'vfio-failure' || e.kind === 'load-failure';
     const text = paint(color && failure, '1;31', (failure ? '✗ ' : '') + label(e));
@@ -80,7 +84,12 @@ function renderTimeline(m: Migration, color: boolean): string[] {
 
 export function renderMigration(m: Migration, opts: TextOptions): string {
   const head = `${paint(opts.color, '1', m.vm)}${m.vmUuid ? ` (${m.vmUuid})` : ''}  ${paint(opts.color, VERDICT_COLOR[m.verdict], ` ${VERDICT_TEXT[m.verdict]} `)}`;
-  const lines = [head + (m.failedDevices.length ? `  failed device${m.failedDevices.length > 1 ? 's' : ''}: ${m.failedDevices.join(', ')}` : '')];
+  const lines = [
+    head +
+      (m.failedDevices.length
+        ? `  failed device${m.failedDevices.length > 1 ? 's' : ''}: ${m.failedDevices.join(', ')}`
+        : ''),
+  ];
   lines.push(sideLine('source', m.source), sideLine('destination', m.destination));
   if (m.startOffsetMs !== null && Math.abs(m.startOffsetMs) > 2000)
     lines.push(`  note: the sides started ${secs(m.startOffsetMs)} apart: clocks may be skewed`);
@@ -88,21 +97,32 @@ export function renderMigration(m: Migration, opts: TextOptions): string {
   const ev = keyEvidence(m).filter((e) => e.origin.file);
   if (ev.length) {
     lines.push('  evidence:');
-    for (const e of ev) lines.push(`    ${e.host}  ${e.origin.file}${e.origin.line !== undefined ? `:${e.origin.line}` : ''}  ${e.text}`);
+    for (const e of ev)
+      lines.push(
+        `    ${e.host}  ${e.origin.file}${e.origin.line !== undefined ? `:${e.origin.line}` : ''}  ${e.text}`,
+      );
   }
   return lines.join('\n');
 }
 
 export function renderReview(r: ReviewResult, opts: TextOptions): string {
   const parts: string[] = [];
-  parts.push(`Reviewed ${r.files.length} file${r.files.length === 1 ? '' : 's'}: ${r.files.map((f) => `${f.host}=${f.path} (${f.kind})`).join(', ')}`);
+  parts.push(
+    `Reviewed ${r.files.length} file${r.files.length === 1 ? '' : 's'}: ${r.files.map((f) => `${f.host}=${f.path} (${f.kind})`).join(', ')}`,
+  );
   if (r.migrations.length === 0) parts.push('No migration found in these files.');
   for (const m of r.migrations) parts.push('', renderMigration(m, opts));
   if (r.unattributed.length) {
     parts.push('', 'Device failure lines outside every migration window (not attributed to any migration):');
-    for (const o of r.unattributed) parts.push(`  ${o.host}  ${o.origin.file ?? ''}:${o.origin.line ?? '?'}  ${o.raw ?? ''}`);
+    for (const o of r.unattributed)
+      parts.push(`  ${o.host}  ${o.origin.file ?? ''}:${o.origin.line ?? '?'}  ${o.raw ?? ''}`);
   }
-  const problems = r.migrations.filter((m) => m.verdict === 'failed' || m.verdict === 'silent-destination-failure').length;
-  parts.push('', `${r.migrations.length} migration${r.migrations.length === 1 ? '' : 's'}, ${problems} with a failure.`);
+  const problems = r.migrations.filter(
+    (m) => m.verdict === 'failed' || m.verdict === 'silent-destination-failure',
+  ).length;
+  parts.push(
+    '',
+    `${r.migrations.length} migration${r.migrations.length === 1 ? '' : 's'}, ${problems} with a failure.`,
+  );
   return parts.join('\n');
 }

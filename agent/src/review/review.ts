@@ -50,14 +50,28 @@ async function readLines(path: string): Promise<string[]> {
     buf = await readFile(path);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new ReviewInputError(path, e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory, not a file' : `cannot read: ${e.message}`);
+    throw new ReviewInputError(
+      path,
+      e.code === 'ENOENT'
+        ? 'no such file'
+        : e.code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : `cannot read: ${e.message}`,
+    );
   }
-  if (buf.subarray(0, 8192).includes(0)) throw new ReviewInputError(path, 'binary file: not a log, journal export or transcript this review understands');
+  if (buf.subarray(0, 8192).includes(0))
+    throw new ReviewInputError(
+      path,
+      'binary file: not a log, journal export or transcript this review understands',
+    );
   return buf.toString('utf8').split(/\r?\n/);
 }
 
 /** Run one host's observations through the live correlator, in time order, and collect its sessions. */
-function correlateHost(observations: Observation[], config: CorrelatorConfig): { sessions: Session[]; unattributed: Observation[] } {
+function correlateHost(
+  observations: Observation[],
+  config: CorrelatorConfig,
+): { sessions: Session[]; unattributed: Observation[] } {
   // Stable sort: equal times keep file order (a RESUME and its failure line, a command line's lines).
   const ordered = observations.map((o, i) => ({ o, i })).sort((a, b) => a.o.time - b.o.time || a.i - b.i);
   let state = initialState();
@@ -96,7 +110,9 @@ export async function review(inputs: readonly HostFile[], opts: ReviewOptions = 
       return { ...f, lines, kind };
     }),
   );
-  const named = new Set(loaded.filter((f) => f.kind === 'libvirt-log' || f.kind === 'qemu-log').map((f) => vmOfLog(f.lines, '')));
+  const named = new Set(
+    loaded.filter((f) => f.kind === 'libvirt-log' || f.kind === 'qemu-log').map((f) => vmOfLog(f.lines, '')),
+  );
   named.delete('');
   const defaultVm = opts.vm ?? (named.size === 1 ? [...named][0] : undefined) ?? 'vm';
 
@@ -110,7 +126,13 @@ export async function review(inputs: readonly HostFile[], opts: ReviewOptions = 
       recorded.push(...sessions.map((s) => ({ ...s, host: f.host })));
       continue;
     }
-    for (const record of fileToRecords({ host: f.host, file: f.path, kind: f.kind, lines: f.lines, defaultVm }))
+    for (const record of fileToRecords({
+      host: f.host,
+      file: f.path,
+      kind: f.kind,
+      lines: f.lines,
+      defaultVm,
+    }))
       obs.push(...decode(record).observations);
   }
   const sessions: Session[] = [...recorded];

@@ -16,7 +16,11 @@ interface RawBase {
 /** A QMP event object as QEMU sent it (`{event, data, timestamp}`). */
 export interface QmpEventRecord extends RawBase {
   kind: 'qmp-event';
-  event: { event: string; data?: Record<string, unknown>; timestamp?: { seconds: number; microseconds: number } };
+  event: {
+    event: string;
+    data?: Record<string, unknown>;
+    timestamp?: { seconds: number; microseconds: number };
+  };
 }
 
 /** The reply to one of the read-only queries the agent issues. */

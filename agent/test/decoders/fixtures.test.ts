@@ -33,7 +33,11 @@ function tag(o: Observation): string {
 }
 
 /** Decodes a whole file as the offline review would: untimed lines get their timed neighbours. */
-function decodeLogFile(path: string, vm: VmRef | undefined, host = 'h'): { results: DecodeResult[]; obs: Observation[] } {
+function decodeLogFile(
+  path: string,
+  vm: VmRef | undefined,
+  host = 'h',
+): { results: DecodeResult[]; obs: Observation[] } {
   const ls = lines(path);
   const times = ls.map(lineTimestamp);
   const results = ls.map((text, i) => {
@@ -67,9 +71,27 @@ describe('QEMU 7.2 trace captures (real)', () => {
       'status:cancelled',
     ],
     'failed-migration-dst-killed-dst': ['status:active'],
-    'failed-migration-dst-killed-src': ['status:setup', 'status:active', 'rp-error:bad end', 'status:failed', 'qemu-error:Unable to write to socket: Bad file descriptor'],
-    'failed-migration-ram-mismatch-dst': ['status:active', 'load-failure:detail', 'load-failure:detail', 'load-failure:final', 'status:failed'],
-    'failed-migration-ram-mismatch-no-msg-timestamp-dst': ['status:active', 'load-failure:detail', 'load-failure:detail', 'load-failure:final', 'status:failed'],
+    'failed-migration-dst-killed-src': [
+      'status:setup',
+      'status:active',
+      'rp-error:bad end',
+      'status:failed',
+      'qemu-error:Unable to write to socket: Bad file descriptor',
+    ],
+    'failed-migration-ram-mismatch-dst': [
+      'status:active',
+      'load-failure:detail',
+      'load-failure:detail',
+      'load-failure:final',
+      'status:failed',
+    ],
+    'failed-migration-ram-mismatch-no-msg-timestamp-dst': [
+      'status:active',
+      'load-failure:detail',
+      'load-failure:detail',
+      'load-failure:final',
+      'status:failed',
+    ],
     'failed-migration-ram-mismatch-src': [
       'status:setup',
       'status:active',
@@ -80,7 +102,11 @@ describe('QEMU 7.2 trace captures (real)', () => {
     ],
     'real-migration-dst': ['status:active', 'status:completed'],
     'real-migration-no-msg-timestamp-no-return-path-dst': ['status:active', 'status:completed'],
-    'real-migration-no-msg-timestamp-no-return-path-src': ['status:setup', 'status:active', 'status:completed'],
+    'real-migration-no-msg-timestamp-no-return-path-src': [
+      'status:setup',
+      'status:active',
+      'status:completed',
+    ],
     'real-migration-no-return-path-dst': ['status:active', 'status:completed'],
     'real-migration-no-return-path-src': ['status:setup', 'status:active', 'status:completed'],
     'real-migration-src': ['status:setup', 'status:active', 'rp-shut:0', 'status:completed'],
@@ -104,8 +130,13 @@ describe('QEMU 7.2 trace captures (real)', () => {
   it('times tid-prefixed traces from their own clock', () => {
     const { obs } = decodeLogFile(join(Q72, 'real-migration-src.trace.log'), { name: 'vm' });
     expect(obs.find((o) => o.kind === 'return-path')!.time).toBeCloseTo(1795702027958.385, 3);
-    const { obs: dst } = decodeLogFile(join(Q72, 'failed-migration-ram-mismatch-dst.trace.log'), { name: 'vm' });
-    expect(dst.find((o) => o.kind === 'load-failure' && o.final)!.time).toBeCloseTo(utc('2026-11-26T14:07:25.783605Z'), 3);
+    const { obs: dst } = decodeLogFile(join(Q72, 'failed-migration-ram-mismatch-dst.trace.log'), {
+      name: 'vm',
+    });
+    expect(dst.find((o) => o.kind === 'load-failure' && o.final)!.time).toBeCloseTo(
+      utc('2026-11-26T14:07:25.783605Z'),
+      3,
+    );
   });
 });
 
@@ -120,7 +151,12 @@ describe('QEMU 7.2 QMP transcripts (real)', () => {
         const msg = JSON.parse(line) as Record<string, unknown>;
         if (dir === 'out') commands.set(msg.id, msg.execute as string);
         if (dir !== 'in') continue;
-        const base = { host: 'h', vm: { name: 'vm' }, arrival: recv_ts * 1000, origin: { kind: 'qmp-transcript' as const, file: f } };
+        const base = {
+          host: 'h',
+          vm: { name: 'vm' },
+          arrival: recv_ts * 1000,
+          origin: { kind: 'qmp-transcript' as const, file: f },
+        };
         if (typeof msg.event === 'string') {
           const ev = msg as { event: string; timestamp: { seconds: number; microseconds: number } };
           const res = decode({ ...base, kind: 'qmp-event', event: ev });
@@ -131,9 +167,15 @@ describe('QEMU 7.2 QMP transcripts (real)', () => {
             tags.push(tag(o));
           }
         } else if ('return' in msg && commands.get(msg.id)?.startsWith('query-')) {
-          const res = decode({ ...base, kind: 'qmp-reply', command: commands.get(msg.id)!, result: msg.return });
+          const res = decode({
+            ...base,
+            kind: 'qmp-reply',
+            command: commands.get(msg.id)!,
+            result: msg.return,
+          });
           expect(res.status).not.toBe('unknown');
-          for (const o of res.observations) expect(o).toMatchObject({ timeSource: 'arrival', time: recv_ts * 1000 });
+          for (const o of res.observations)
+            expect(o).toMatchObject({ timeSource: 'arrival', time: recv_ts * 1000 });
         }
       }
       const statuses = tags.filter((t) => t.startsWith('status:'));
@@ -148,7 +190,14 @@ describe('QEMU 7.2 QMP transcripts (real)', () => {
 
   it('RESUME of the real destination keeps QEMU microseconds', () => {
     const ev = { event: 'RESUME', timestamp: { seconds: 1795702027, microseconds: 958266 } };
-    const res = decode({ kind: 'qmp-event', host: 'h', vm: { name: 'dst' }, arrival: 0, origin: { kind: 'qmp' }, event: ev });
+    const res = decode({
+      kind: 'qmp-event',
+      host: 'h',
+      vm: { name: 'dst' },
+      arrival: 0,
+      origin: { kind: 'qmp' },
+      event: ev,
+    });
     expect(res.observations[0]!.time).toBeCloseTo(1795702027958.266, 3);
   });
 });
@@ -172,23 +221,30 @@ describe('libvirt example incidents', () => {
       origin: { line: 75 },
       host: 'kvm-fra1-a19',
     });
-    expect(obs.find((o) => o.kind === 'process-start')).toMatchObject({ qemuVersion: '9.1.1', timeSource: 'event' });
+    expect(obs.find((o) => o.kind === 'process-start')).toMatchObject({
+      qemuVersion: '9.1.1',
+      timeSource: 'event',
+    });
     const ids = obs.filter((o) => o.kind === 'vm-identity');
     expect(ids.some((o) => o.vm.name === 'ml-train-2')).toBe(true);
     expect(ids.some((o) => o.vm.uuid === 'f59da17c-95ce-44e4-8f08-26b65c9ad8f5')).toBe(true);
     expect(ids.some((o) => o.kind === 'vm-identity' && o.incoming === true)).toBe(true);
-    expect(ids.flatMap((o) => (o.kind === 'vm-identity' && o.devices ? [o.devices] : []))).toEqual([{ hostdev0: '0000:e1:00.4' }]);
+    expect(ids.flatMap((o) => (o.kind === 'vm-identity' && o.devices ? [o.devices] : []))).toEqual([
+      { hostdev0: '0000:e1:00.4' },
+    ]);
     expect(obs.filter((o) => o.kind === 'qemu-error')).toEqual([]);
   });
 
   it('silent-failure-9.1 source log: start, initiation, stop reason=migrated, nothing else', () => {
-    const { results, obs } = decodeLogFile(join(LV, 'silent-failure-9.1', 'kvm-fra1-a12.libvirt.log'), { name: 'ml-train-2' });
+    const { results, obs } = decodeLogFile(join(LV, 'silent-failure-9.1', 'kvm-fra1-a12.libvirt.log'), {
+      name: 'ml-train-2',
+    });
     expect(results.filter((r) => r.status === 'unknown')).toEqual([]);
-    expect(obs.filter((o) => o.kind !== 'vm-identity').map((o) => (o.kind === 'process-stop' ? `stop:${o.reason}` : o.kind))).toEqual([
-      'process-start',
-      'migration-initiated',
-      'stop:migrated',
-    ]);
+    expect(
+      obs
+        .filter((o) => o.kind !== 'vm-identity')
+        .map((o) => (o.kind === 'process-stop' ? `stop:${o.reason}` : o.kind)),
+    ).toEqual(['process-start', 'migration-initiated', 'stop:migrated']);
   });
 
   it('healthy-9.2 logs: no failure of any kind; the source shows the earlier destroy', () => {
@@ -196,27 +252,44 @@ describe('libvirt example incidents', () => {
     const a19 = decodeLogFile(join(LV, 'healthy-9.2', 'kvm-fra1-a19.libvirt.log'), { name: 'ci-runner-5' });
     for (const { results, obs } of [a12, a19]) {
       expect(results.filter((r) => r.status === 'unknown')).toEqual([]);
-      expect(obs.filter((o) => ['vfio-failure', 'load-failure', 'return-path', 'qemu-error'].includes(o.kind))).toEqual([]);
+      expect(
+        obs.filter((o) => ['vfio-failure', 'load-failure', 'return-path', 'qemu-error'].includes(o.kind)),
+      ).toEqual([]);
     }
-    expect(a12.obs.filter((o) => o.kind === 'process-stop').map((o) => (o as { reason?: string }).reason)).toEqual(['destroyed', 'migrated']);
-    expect(a19.obs.find((o) => o.kind === 'vm-identity' && o.devices)).toMatchObject({ devices: { hostdev0: '0000:41:01.1' } });
+    expect(
+      a12.obs.filter((o) => o.kind === 'process-stop').map((o) => (o as { reason?: string }).reason),
+    ).toEqual(['destroyed', 'migrated']);
+    expect(a19.obs.find((o) => o.kind === 'vm-identity' && o.devices)).toMatchObject({
+      devices: { hostdev0: '0000:41:01.1' },
+    });
   });
 
   const virshFile = (path: string, host: string) =>
-    lines(path).map((text) => decode({ kind: 'virsh-line', host, arrival: 42, origin: { kind: 'file', file: path }, text }));
+    lines(path).map((text) =>
+      decode({ kind: 'virsh-line', host, arrival: 42, origin: { kind: 'file', file: path }, text }),
+    );
 
   it('every events file decodes without unknowns; other guests keep their own names', () => {
     for (const dir of ['healthy-9.2', 'silent-failure-9.1']) {
       for (const f of readdirSync(join(LV, dir)).filter((x) => x.endsWith('.txt'))) {
         const res = virshFile(join(LV, dir, f), f.split('.')[0]!);
-        expect(res.filter((r) => r.status === 'unknown'), f).toEqual([]);
+        expect(
+          res.filter((r) => r.status === 'unknown'),
+          f,
+        ).toEqual([]);
         const vms = new Set(res.flatMap((r) => r.observations.map((o) => o.vm.name)));
         expect(vms.size, f).toBeGreaterThan(0);
         for (const o of res.flatMap((r) => r.observations)) expect(o.timeSource).toBe('event');
       }
     }
-    const src = virshFile(join(LV, 'silent-failure-9.1', 'kvm-fra1-a12.events.txt'), 'kvm-fra1-a12').flatMap((r) => r.observations);
-    expect(src.filter((o) => o.vm.name === 'ml-infer-4').map(tag)).toEqual(['shutdown:guest-shutdown', 'vm-stop', 'shutdown:host-signal']);
+    const src = virshFile(join(LV, 'silent-failure-9.1', 'kvm-fra1-a12.events.txt'), 'kvm-fra1-a12').flatMap(
+      (r) => r.observations,
+    );
+    expect(src.filter((o) => o.vm.name === 'ml-infer-4').map(tag)).toEqual([
+      'shutdown:guest-shutdown',
+      'vm-stop',
+      'shutdown:host-signal',
+    ]);
     expect(src.filter((o) => o.vm.name === 'ml-train-2').map(tag)).toEqual([
       'status:setup',
       'pass:1',
@@ -234,8 +307,12 @@ describe('libvirt example incidents', () => {
   });
 
   it('both destination event files (virsh time, QEMU time) give the same observations within a few ms', () => {
-    const a = virshFile(join(LV, 'silent-failure-9.1', 'kvm-fra1-a19.events.txt'), 'a19').flatMap((r) => r.observations);
-    const b = virshFile(join(LV, 'silent-failure-9.1', 'kvm-fra1-a19.events-qemu-time.txt'), 'a19').flatMap((r) => r.observations);
+    const a = virshFile(join(LV, 'silent-failure-9.1', 'kvm-fra1-a19.events.txt'), 'a19').flatMap(
+      (r) => r.observations,
+    );
+    const b = virshFile(join(LV, 'silent-failure-9.1', 'kvm-fra1-a19.events-qemu-time.txt'), 'a19').flatMap(
+      (r) => r.observations,
+    );
     expect(a.map(tag)).toEqual(['status:setup', 'status:active', 'status:completed', 'vm-resume']);
     expect(b.map(tag)).toEqual(a.map(tag));
     a.forEach((o, i) => expect(Math.abs(o.time - b[i]!.time)).toBeLessThan(5));
@@ -245,7 +322,10 @@ describe('libvirt example incidents', () => {
 
 describe('journalctl -o json captures (real)', () => {
   it('MESSAGE strings decode to the source-side sequence with trace times', () => {
-    for (const f of ['journalctl-json-qemu-src-trace.jsonl', 'journald-standalone-real-qemu-migration.jsonl']) {
+    for (const f of [
+      'journalctl-json-qemu-src-trace.jsonl',
+      'journald-standalone-real-qemu-migration.jsonl',
+    ]) {
       const obs: Observation[] = [];
       for (const l of lines(join(Q72, f))) {
         const e = JSON.parse(l) as { MESSAGE: unknown; __REALTIME_TIMESTAMP: string };

@@ -9,15 +9,34 @@ export const VM = { name: 'vm1' };
 export const ARRIVAL = 1_900_000_000_000;
 
 export function logLine(text: string, extra: Partial<LogLineRecord> = {}): LogLineRecord {
-  return { kind: 'log-line', host: HOST, vm: VM, arrival: ARRIVAL, origin: { kind: 'libvirt-log', file: 'vm1.log' }, text, ...extra };
+  return {
+    kind: 'log-line',
+    host: HOST,
+    vm: VM,
+    arrival: ARRIVAL,
+    origin: { kind: 'libvirt-log', file: 'vm1.log' },
+    text,
+    ...extra,
+  };
 }
 
 export function virshLine(text: string, extra: Partial<VirshLineRecord> = {}): VirshLineRecord {
   return { kind: 'virsh-line', host: HOST, arrival: ARRIVAL, origin: { kind: 'virsh' }, text, ...extra };
 }
 
-export function qmpEvent(event: QmpEventRecord['event'], extra: Partial<QmpEventRecord> = {}): QmpEventRecord {
-  return { kind: 'qmp-event', host: HOST, vm: VM, arrival: ARRIVAL, origin: { kind: 'qmp', file: '/run/vm1.qmp' }, event, ...extra };
+export function qmpEvent(
+  event: QmpEventRecord['event'],
+  extra: Partial<QmpEventRecord> = {},
+): QmpEventRecord {
+  return {
+    kind: 'qmp-event',
+    host: HOST,
+    vm: VM,
+    arrival: ARRIVAL,
+    origin: { kind: 'qmp', file: '/run/vm1.qmp' },
+    event,
+    ...extra,
+  };
 }
 
 /** Decodes and asserts exactly one observation; returns it. */

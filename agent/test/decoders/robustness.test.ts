@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decode, lineTimestamp, parseIsoPrefix, parseLibvirtPrefix, parseTidPrefix } from '../../src/decoders/index.js';
+import {
+  decode,
+  lineTimestamp,
+  parseIsoPrefix,
+  parseLibvirtPrefix,
+  parseTidPrefix,
+} from '../../src/decoders/index.js';
 import type { RawRecord } from '../../src/sources/types.js';
 import { logLine, qmpEvent, status, utc, virshLine } from './helpers.js';
 
@@ -24,12 +30,14 @@ describe('garbage never throws', () => {
     '\\',
     'event ',
     "event MIGRATION at x.y for domain 'a': <null>",
-    "-device '{\"driver\":\"vfio-pci\",\"host\":' \\",
+    '-device \'{"driver":"vfio-pci","host":\' \\',
     '-name \\',
     ': Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: x',
   ];
 
-  it.each(garbage.map((g) => [g.length > 80 ? `${g.slice(0, 40)}… (${g.length} chars)` : JSON.stringify(g), g]))('%s', (_name, text) => {
+  it.each(
+    garbage.map((g) => [g.length > 80 ? `${g.slice(0, 40)}… (${g.length} chars)` : JSON.stringify(g), g]),
+  )('%s', (_name, text) => {
     for (const r of [logLine(text), virshLine(text), logLine(text, { vm: undefined })]) {
       const t0 = performance.now();
       const res = decode(r);
@@ -51,7 +59,11 @@ describe('garbage never throws', () => {
   });
 
   it('a line whose device name would be empty is not a failure', () => {
-    expect(status(logLine(': Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: x'))).toBe('ignored');
+    expect(
+      status(
+        logLine(': Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: x'),
+      ),
+    ).toBe('ignored');
   });
 
   it('malformed records of every kind are unknown, never thrown', () => {
@@ -60,9 +72,24 @@ describe('garbage never throws', () => {
       qmpEvent('MIGRATION' as never),
       qmpEvent({ event: 'MIGRATION', data: 'x' } as never),
       qmpEvent({ event: 'MIGRATION_PASS', data: { pass: 'one' } }),
-      { kind: 'qmp-reply', host: 'h', vm: { name: 'v' }, arrival: 0, origin: { kind: 'qmp' }, command: 'query-status', result: null },
+      {
+        kind: 'qmp-reply',
+        host: 'h',
+        vm: { name: 'v' },
+        arrival: 0,
+        origin: { kind: 'qmp' },
+        command: 'query-status',
+        result: null,
+      },
       { kind: 'log-line', host: 'h', vm: { name: 'v' }, arrival: 0, origin: { kind: 'journald' }, text: 42 },
-      { kind: 'log-line', host: 'h', vm: { name: 'v' }, arrival: 0, origin: { kind: 'journald' }, text: null },
+      {
+        kind: 'log-line',
+        host: 'h',
+        vm: { name: 'v' },
+        arrival: 0,
+        origin: { kind: 'journald' },
+        text: null,
+      },
       { kind: 'nonsense' },
       null,
     ];
@@ -74,7 +101,7 @@ describe('garbage never throws', () => {
 
   it('random byte strings (seeded) never throw', () => {
     let seed = 12345;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const alphabet = 'abcdefqemu_ :.@-0123456789ZT\\\'"{}RUNNINGFailed()x';
     const counts: Record<string, number> = {};
     for (let i = 0; i < 20_000; i++) {
@@ -93,21 +120,40 @@ describe('garbage never throws', () => {
 
 describe('timestamp helpers', () => {
   it('lineTimestamp reads every timed form and nothing else', () => {
-    expect(lineTimestamp('14585@1795702027.943773:migrate_set_state new state active')).toBeCloseTo(1795702027943.773, 3);
-    expect(lineTimestamp('2025-07-21T18:43:28.089815Z vfio_migration_set_state  (x) new state RUNNING, recover state ERROR')).toBe(
-      utc('2025-07-21T18:43:28.089815Z'),
+    expect(lineTimestamp('14585@1795702027.943773:migrate_set_state new state active')).toBeCloseTo(
+      1795702027943.773,
+      3,
     );
+    expect(
+      lineTimestamp(
+        '2025-07-21T18:43:28.089815Z vfio_migration_set_state  (x) new state RUNNING, recover state ERROR',
+      ),
+    ).toBe(utc('2025-07-21T18:43:28.089815Z'));
     expect(lineTimestamp('2018-04-05T21:48:43Z qemu-system-x86_64: x')).toBe(utc('2018-04-05T21:48:43Z'));
-    expect(lineTimestamp('2024-11-19 03:26:48.530+0000: initiating migration')).toBe(utc('2024-11-19T03:26:48.530Z'));
-    expect(lineTimestamp("event MIGRATION at 1731986808.366274 for domain 'ml-train-2': {}")).toBeCloseTo(1731986808366.274, 3);
+    expect(lineTimestamp('2024-11-19 03:26:48.530+0000: initiating migration')).toBe(
+      utc('2024-11-19T03:26:48.530Z'),
+    );
+    expect(lineTimestamp("event MIGRATION at 1731986808.366274 for domain 'ml-train-2': {}")).toBeCloseTo(
+      1731986808366.274,
+      3,
+    );
     expect(lineTimestamp("event RESUME at -1.000000 for domain 'a': <null>")).toBeNull();
-    for (const t of ['0000:e1:00.4: Failed setting device state to RUNNING', 'migrate_set_state new state active', '-uuid x \\', '', '2024-11-19']) {
+    for (const t of [
+      '0000:e1:00.4: Failed setting device state to RUNNING',
+      'migrate_set_state new state active',
+      '-uuid x \\',
+      '',
+      '2024-11-19',
+    ]) {
       expect(lineTimestamp(t), t).toBeNull();
     }
   });
   it('prefix parsers say where the rest starts', () => {
     expect(parseTidPrefix('1@2.000003:x')).toEqual({ time: 2000.003, end: 11 });
-    expect(parseIsoPrefix('2025-07-21T18:43:28Z qemu: x')).toEqual({ time: utc('2025-07-21T18:43:28Z'), end: 21 });
+    expect(parseIsoPrefix('2025-07-21T18:43:28Z qemu: x')).toEqual({
+      time: utc('2025-07-21T18:43:28Z'),
+      end: 21,
+    });
     expect(parseLibvirtPrefix('2024-11-19 03:26:48.530+0000: x')?.end).toBe(30);
     expect(parseLibvirtPrefix('2024-11-19 03:26:48.530+0100: x')?.time).toBe(utc('2024-11-19T02:26:48.530Z'));
     expect(parseIsoPrefix('2024-11-19 03:26:48.530+0000: x')).toBeNull();

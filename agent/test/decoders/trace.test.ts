@@ -4,14 +4,28 @@ import { ARRIVAL, logLine, one, status, utc } from './helpers.js';
 
 /** The three log-backend prefixes: ≤10.0 with `-msg timestamp=on`, 10.1+ with it, and without. */
 const PREFIXES = [
-  { name: '≤10.0 tid@sec.usec', prefix: '14585@1795702027.943773:', time: 1795702027943.773, timeSource: 'event' },
-  { name: '10.1+ ISO', prefix: '2025-07-21T18:43:28.089815Z ', time: utc('2025-07-21T18:43:28.089815Z'), timeSource: 'event' },
+  {
+    name: '≤10.0 tid@sec.usec',
+    prefix: '14585@1795702027.943773:',
+    time: 1795702027943.773,
+    timeSource: 'event',
+  },
+  {
+    name: '10.1+ ISO',
+    prefix: '2025-07-21T18:43:28.089815Z ',
+    time: utc('2025-07-21T18:43:28.089815Z'),
+    timeSource: 'event',
+  },
   { name: 'bare', prefix: '', time: ARRIVAL, timeSource: 'arrival' },
 ] as const;
 
 const CASES: [string, string, Record<string, unknown>][] = [
   ['migration status', 'migrate_set_state new state active', { kind: 'migration-status', status: 'active' }],
-  ['migration status completed', 'migrate_set_state new state completed', { kind: 'migration-status', status: 'completed' }],
+  [
+    'migration status completed',
+    'migrate_set_state new state completed',
+    { kind: 'migration-status', status: 'completed' },
+  ],
   [
     '9.1+ set_state attempt, PCI address',
     'vfio_migration_set_state  (0000:3b:00.1) new state RUNNING, recover state ERROR',
@@ -44,8 +58,16 @@ const CASES: [string, string, Record<string, unknown>][] = [
   ],
   ['RP shut 0', 'source_return_path_thread_shut 0x0', { kind: 'return-path', event: 'shut', value: 0 }],
   ['RP shut 1', 'source_return_path_thread_shut 0x1', { kind: 'return-path', event: 'shut', value: 1 }],
-  ['RP bad end (trailing space)', 'source_return_path_thread_bad_end ', { kind: 'return-path', event: 'error', message: 'bad end' }],
-  ['RP bad end (journald stripped)', 'source_return_path_thread_bad_end', { kind: 'return-path', event: 'error', message: 'bad end' }],
+  [
+    'RP bad end (trailing space)',
+    'source_return_path_thread_bad_end ',
+    { kind: 'return-path', event: 'error', message: 'bad end' },
+  ],
+  [
+    'RP bad end (journald stripped)',
+    'source_return_path_thread_bad_end',
+    { kind: 'return-path', event: 'error', message: 'bad end' },
+  ],
   [
     'migrate_error (9.1+)',
     'migrate_error error=Sibling indicated error 1',
@@ -89,7 +111,9 @@ describe('trace lines', () => {
   });
 
   it('the ISO form accepts unknown snake_case names (ignored) and keeps prog lines as errors', () => {
-    expect(status(logLine('2025-07-21T18:43:28.089815Z vfio_some_future_event  (hostdev0) x 1'))).toBe('ignored');
+    expect(status(logLine('2025-07-21T18:43:28.089815Z vfio_some_future_event  (hostdev0) x 1'))).toBe(
+      'ignored',
+    );
     expect(one(logLine('2025-07-21T18:43:28.089815Z qemu-system-x86_64: Something broke'))).toMatchObject({
       kind: 'qemu-error',
       message: 'Something broke',
@@ -102,8 +126,16 @@ describe('trace lines', () => {
   });
 
   it('10.1+ ISO trace and error_report share the clock', () => {
-    const a = decode(logLine('2025-07-21T18:43:28.089815Z vfio_migration_set_state  (0000:3b:00.1) new state RUNNING, recover state ERROR'));
-    const b = decode(logLine('2025-07-21T18:43:28.089815Z qemu-system-x86_64: 0000:3b:00.1: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error'));
+    const a = decode(
+      logLine(
+        '2025-07-21T18:43:28.089815Z vfio_migration_set_state  (0000:3b:00.1) new state RUNNING, recover state ERROR',
+      ),
+    );
+    const b = decode(
+      logLine(
+        '2025-07-21T18:43:28.089815Z qemu-system-x86_64: 0000:3b:00.1: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error',
+      ),
+    );
     expect(a.observations[0]!.time).toBe(b.observations[0]!.time);
   });
 });

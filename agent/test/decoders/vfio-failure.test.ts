@@ -28,28 +28,32 @@ interface Form {
 const FORMS: Form[] = [
   {
     name: '9.1+ errno',
-    line: (d, t) => `${d}: Failed setting device state to ${t}. Recover state is ERROR. Resetting device: Input/output error`,
+    line: (d, t) =>
+      `${d}: Failed setting device state to ${t}. Recover state is ERROR. Resetting device: Input/output error`,
     form: 'errno-9.1',
     error: 'Input/output error',
     target: true,
   },
   {
     name: '8.0–9.0 err:',
-    line: (d, t) => `${d}: Failed setting device state to ${t}, err: Input/output error. Recover state is ERROR. Resetting device`,
+    line: (d, t) =>
+      `${d}: Failed setting device state to ${t}, err: Input/output error. Recover state is ERROR. Resetting device`,
     form: 'err-8.0',
     error: 'Input/output error',
     target: true,
   },
   {
     name: '9.1+ recover state',
-    line: (d, t) => `${d}: Failed setting device state to ${t}. Setting device in recover state STOP: No such device`,
+    line: (d, t) =>
+      `${d}: Failed setting device state to ${t}. Setting device in recover state STOP: No such device`,
     form: 'recover-state',
     error: 'No such device',
     target: true,
   },
   {
     name: '8.0–9.0 recover state',
-    line: (d, t) => `${d}: Failed setting device state to ${t}, err: No such device. Setting device in recover state STOP`,
+    line: (d, t) =>
+      `${d}: Failed setting device state to ${t}, err: No such device. Setting device in recover state STOP`,
     form: 'recover-state',
     error: 'No such device',
     target: true,
@@ -64,7 +68,14 @@ describe('VFIO set-state failure, every version and prefix', () => {
           const text = prefix + f.line(dev, target);
           it(`${f.name} | ${JSON.stringify(prefix)} | ${dev} | ${target}`, () => {
             const o = one(logLine(text));
-            expect(o).toMatchObject({ kind: 'vfio-failure', device: dev, form: f.form, error: f.error, target, fatal: false });
+            expect(o).toMatchObject({
+              kind: 'vfio-failure',
+              device: dev,
+              form: f.form,
+              error: f.error,
+              target,
+              fatal: false,
+            });
             expect(o).toMatchObject({ host: HOST, vm: VM, raw: text, origin: { kind: 'libvirt-log' } });
             if (time === null) expect(o).toMatchObject({ time: ARRIVAL, timeSource: 'arrival' });
             else expect(o).toMatchObject({ time, timeSource: 'event' });
@@ -81,15 +92,24 @@ describe('VFIO failure forms without a target state', () => {
       '0000:3b:00.1: Failed setting device in recover state, err: Bad address. Resetting device',
       { device: '0000:3b:00.1', form: 'recover-state', error: 'Bad address', fatal: false },
     ],
-    ['0000:3b:00.1: Failed to set device state 0x4', { device: '0000:3b:00.1', form: 'v1-7.2', fatal: false }],
+    [
+      '0000:3b:00.1: Failed to set device state 0x4',
+      { device: '0000:3b:00.1', form: 'v1-7.2', fatal: false },
+    ],
     ['qemu-system-x86_64: hostdev0: Failed to set device state 0x0', { device: 'hostdev0', form: 'v1-7.2' }],
-    ['0000:3b:00.1: Failed to set state RUNNING', { device: '0000:3b:00.1', form: 'v1-7.2', target: 'RUNNING' }],
+    [
+      '0000:3b:00.1: Failed to set state RUNNING',
+      { device: '0000:3b:00.1', form: 'v1-7.2', target: 'RUNNING' },
+    ],
     ['0000:3b:00.1: Failed to set state STOP and SAVING', { device: '0000:3b:00.1', form: 'v1-7.2' }],
     [
       'qemu: hardware error: 0000:3b:00.1: Failed resetting device, err: Device or resource busy',
       { device: '0000:3b:00.1', form: 'reset-failed', error: 'Device or resource busy', fatal: true },
     ],
-    ['qemu: hardware error: hostdev0: Device in error state 0x8', { device: 'hostdev0', form: 'hardware-error', fatal: true }],
+    [
+      'qemu: hardware error: hostdev0: Device in error state 0x8',
+      { device: 'hostdev0', form: 'hardware-error', fatal: true },
+    ],
   ];
   it.each(cases)('%s', (text, expected) => {
     const o = one(logLine(text));
@@ -106,8 +126,14 @@ describe('VFIO failure forms without a target state', () => {
   });
 
   it('finds the failure inside a chained error text', () => {
-    const text = 'qemu-system-x86_64: Error in migration completion: 0000:3b:00.1: Failed setting device state to STOP_COPY. Recover state is ERROR. Resetting device: Invalid argument';
-    expect(one(logLine(text))).toMatchObject({ kind: 'vfio-failure', device: '0000:3b:00.1', target: 'STOP_COPY', error: 'Invalid argument' });
+    const text =
+      'qemu-system-x86_64: Error in migration completion: 0000:3b:00.1: Failed setting device state to STOP_COPY. Recover state is ERROR. Resetting device: Invalid argument';
+    expect(one(logLine(text))).toMatchObject({
+      kind: 'vfio-failure',
+      device: '0000:3b:00.1',
+      target: 'STOP_COPY',
+      error: 'Invalid argument',
+    });
   });
 
   it('still reports a set-state failure with an unforeseen tail', () => {
@@ -120,23 +146,43 @@ describe('VFIO failure forms without a target state', () => {
 });
 
 describe('time of an untimed failure line', () => {
-  const text = '0000:e1:00.4: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error';
+  const text =
+    '0000:e1:00.4: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error';
   it('journald realtime when the transport gave one', () => {
-    expect(one(logLine(text, { transportTime: 1_731_986_847_725.5 }))).toMatchObject({ time: 1_731_986_847_725.5, timeSource: 'arrival' });
+    expect(one(logLine(text, { transportTime: 1_731_986_847_725.5 }))).toMatchObject({
+      time: 1_731_986_847_725.5,
+      timeSource: 'arrival',
+    });
   });
   it('offline: bounded by the timed neighbours', () => {
     const o = one(logLine(text, { neighbours: { before: 1000, after: 2000 }, transportTime: 5 }));
     expect(o).toMatchObject({ time: 1000, timeSource: 'bounded', latest: 2000 });
   });
   it('offline: nothing timed follows → open upper bound', () => {
-    expect(one(logLine(text, { neighbours: { before: 1000, after: null } }))).toMatchObject({ time: 1000, timeSource: 'bounded', latest: null });
+    expect(one(logLine(text, { neighbours: { before: 1000, after: null } }))).toMatchObject({
+      time: 1000,
+      timeSource: 'bounded',
+      latest: null,
+    });
   });
   it('offline: nothing timed before → the later neighbour, then arrival', () => {
-    expect(one(logLine(text, { neighbours: { before: null, after: 2000 } }))).toMatchObject({ time: 2000, latest: 2000 });
-    expect(one(logLine(text, { neighbours: { before: null, after: null } }))).toMatchObject({ time: ARRIVAL, timeSource: 'bounded', latest: null });
+    expect(one(logLine(text, { neighbours: { before: null, after: 2000 } }))).toMatchObject({
+      time: 2000,
+      latest: 2000,
+    });
+    expect(one(logLine(text, { neighbours: { before: null, after: null } }))).toMatchObject({
+      time: ARRIVAL,
+      timeSource: 'bounded',
+      latest: null,
+    });
   });
   it('a timed line ignores neighbours and transport time', () => {
-    const o = one(logLine(`2024-11-19T03:27:27.725001Z qemu-system-x86_64: ${text}`, { neighbours: { before: 1, after: 2 }, transportTime: 3 }));
+    const o = one(
+      logLine(`2024-11-19T03:27:27.725001Z qemu-system-x86_64: ${text}`, {
+        neighbours: { before: 1, after: 2 },
+        transportTime: 3,
+      }),
+    );
     expect(o).toMatchObject({ time: utc('2024-11-19T03:27:27.725001Z'), timeSource: 'event' });
     expect(o.latest).toBeUndefined();
   });

@@ -21,7 +21,16 @@ export async function startTestAgent(o: {
     inputs: {
       ...base.inputs,
       qmp: { enabled: true, sockets: [join(o.dir, 'qmp', '*.qmp')], pollIntervalMs: 1000 },
-      ...(o.logGlob ? { libvirtLogs: { enabled: true, glob: o.logGlob, startAt: 'beginning' as const, pollIntervalMs: 50 } } : {}),
+      ...(o.logGlob
+        ? {
+            libvirtLogs: {
+              enabled: true,
+              glob: o.logGlob,
+              startAt: 'beginning' as const,
+              pollIntervalMs: 50,
+            },
+          }
+        : {}),
     },
     detection: { ...base.detection, windowSeconds: o.windowSeconds ?? 1 },
     otlp: { endpoint: o.otlpUrl ?? null, headers: {} },
@@ -32,7 +41,11 @@ export async function startTestAgent(o: {
 }
 
 /** The value of one sample in a Prometheus exposition, or undefined. */
-export function sample(exposition: string, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sample(
+  exposition: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   for (const line of exposition.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));

@@ -86,8 +86,10 @@ export class ScanScheduler {
   ensureWatch(): void {
     if (this.watcher || !this.running || this.o.watch === null) return;
     try {
-      this.watcher = this.o.watch(this.o.dir, (event, name) =>
-        void (event === 'change' && typeof name === 'string' ? this.requestOne(name) : this.request()),
+      this.watcher = this.o.watch(
+        this.o.dir,
+        (event, name) =>
+          void (event === 'change' && typeof name === 'string' ? this.requestOne(name) : this.request()),
       );
       this.watcher.on('error', (err) => {
         this.o.onWatchError(err);

@@ -1,18 +1,8 @@
 /**
- * The edges the QMP source is given. Structurally the same as the agent's `Logger` and the other
- * sources' `Clock`, declared here so this folder depends on nothing outside `sources/`.
+ * The edges the QMP source is given: the shared source clock, a logger (structurally the agent's
+ * `Logger`), and the stage names of its failures.
  */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export { systemClock, type Clock } from '../clock.js';
 
 /** Operational lines that are not failures (failures go to `SourceCallbacks.error`). */
 export interface QmpLogger {
