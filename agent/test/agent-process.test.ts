@@ -59,13 +59,13 @@ describe('the agent as a process', () => {
     const uuid = randomUUID();
     const incoming = await freePort();
     const common = { name: 'vm-restart', uuid };
-    const dst = startQemu({
+    const dst = await startQemu({
       ...common,
       incomingPort: incoming,
       qmpSockets: [join(root, 'orch', 'dst.qmp')],
       logFile: join(root, 'dst.log'),
     });
-    const src = startQemu({
+    const src = await startQemu({
       ...common,
       qmpSockets: [join(root, 'orch', 'src.qmp'), join(root, 'qmp', 'vm-restart.qmp')],
       logFile: join(root, 'src.log'),

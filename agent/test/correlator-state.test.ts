@@ -160,3 +160,18 @@ describe('correlator: state, memory bounds and role inference', () => {
     expect(ev.at(-1)?.text).toBe(`noise ${MAX_EVIDENCE + 49}`);
   });
 });
+
+// Regression (seen with real QEMU, QMP and the log read together): the log's trace line of a state
+// change is stamped a few µs *before* the QMP event, and can arrive after the QMP events closed the
+// session. It must not open a phantom second migration.
+describe('correlator: the same migration through a fast and a slow input', () => {
+  it('a late trace line that predates the session start by µs belongs to the closed session', () => {
+    const h = new Harness();
+    const t = 1_795_708_628_969.534;
+    h.feed(ob.status('vm1', 'active', t));
+    h.feed(ob.status('vm1', 'failed', t + 3));
+    h.feed(ob.status('vm1', 'active', t - 0.037), t + 60); // the trace line, read 60 ms later
+    h.feed(ob.status('vm1', 'failed', t + 2.9), t + 61);
+    expect(h.effects.filter((e) => e.kind === 'session-opened')).toHaveLength(1);
+  });
+});

@@ -43,7 +43,7 @@ async function pair(vm: string, opts: { dstRamMb?: number; paused?: boolean } = 
   const port = await freePort();
   const sock = (host: string, who: string) => join(root, host, who === 'agent' ? 'qmp' : 'orch', `${vm}.qmp`);
   const common = { name: vm, uuid, traces: ['migrate_set_state', 'source_return_path_thread_shut'] };
-  const dst = startQemu({
+  const dst = await startQemu({
     ...common,
     ramMb: opts.dstRamMb ?? 64,
     incomingPort: port,
@@ -51,7 +51,7 @@ async function pair(vm: string, opts: { dstRamMb?: number; paused?: boolean } = 
     qmpSockets: [sock('hv-b', 'orch'), sock('hv-b', 'agent')],
     logFile: join(root, 'hv-b', `${vm}.log`),
   });
-  const src = startQemu({
+  const src = await startQemu({
     ...common,
     qmpSockets: [sock('hv-a', 'orch'), sock('hv-a', 'agent')],
     logFile: join(root, 'hv-a', `${vm}.log`),

@@ -4,14 +4,15 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QmpSource } from '../src/sources/qmp/qmp-source.js';
 import type { QmpEventRecord, QmpReplyRecord, RawRecord, SourceStatus } from '../src/sources/types.js';
-import { OrchestratorQmp } from './helpers/orchestrator-qmp.js';
-import { freePort, startQemu, type QemuHandle } from './helpers/qemu.js';
+import { Orchestrator } from '../src/demo/orchestrator.js';
+import { startQemu, type QemuProcess } from '../src/demo/qemu.js';
+import { freePort } from '../src/demo/wait.js';
 
 /** Real QEMU 7.2 (tcg) with two monitors: the test orchestrates on one, the QmpSource reads the other. */
 
 let dir: string;
-let qemus: QemuHandle[] = [];
-let orchestrators: OrchestratorQmp[] = [];
+let qemus: QemuProcess[] = [];
+let orchestrators: Orchestrator[] = [];
 let source: QmpSource | undefined;
 let records: RawRecord[];
 let statuses: SourceStatus[];
@@ -30,7 +31,7 @@ afterEach(async () => {
   await source?.stop();
   source = undefined;
   for (const o of orchestrators) o.close();
-  await Promise.all(qemus.map((q) => q.stop()));
+  await Promise.all(qemus.map((q) => q.kill()));
   qemus = [];
   orchestrators = [];
   await fs.rm(dir, { recursive: true, force: true });
@@ -76,18 +77,13 @@ const events = (socket: string, name: string): QmpEventRecord[] =>
 async function vm(
   name: string,
   extra: { incomingPort?: number; extraArgs?: string[] } = {},
-): Promise<{ q: QemuHandle; orch: OrchestratorQmp; agentSocket: string }> {
-  const q = await startQemu({
-    dir,
-    name,
-    qmpSockets: [`${name}.orch`, `${name}.qmp`],
-    extraArgs: ['-S'],
-    ...extra,
-  });
+): Promise<{ q: QemuProcess; orch: Orchestrator; agentSocket: string; orchSocket: string }> {
+  const [orchSocket, agentSocket] = [path.join(dir, `${name}.orch`), path.join(dir, `${name}.qmp`)];
+  const q = await startQemu({ name, qmpSockets: [orchSocket, agentSocket], paused: true, ...extra });
   qemus.push(q);
-  const orch = await OrchestratorQmp.connect(q.sockets[0]!);
+  const orch = await Orchestrator.connect(orchSocket);
   orchestrators.push(orch);
-  return { q, orch, agentSocket: q.sockets[1]! };
+  return { q, orch, agentSocket, orchSocket };
 }
 
 describe('QmpSource against real QEMU 7.2', () => {
@@ -125,8 +121,10 @@ describe('QmpSource against real QEMU 7.2', () => {
     expect(statuses).toEqual([{ input: 'qmp', instance: agentSocket, up: true }]);
 
     // Both monitors get the same event with the same QEMU timestamp: the source keeps it as is.
+    // QEMU emits RESUME before it answers `cont`: listen first.
+    const resumed = orch.waitForEvent((e) => e.event === 'RESUME');
     await orch.execute('cont');
-    const resume = await orch.waitForEvent((e) => e.event === 'RESUME');
+    const resume = await resumed;
     const seen = await until('RESUME on the agent monitor', () => events(agentSocket, 'RESUME')[0]);
     expect(seen.event.timestamp).toEqual(resume.timestamp);
     expect(seen.vm).toEqual(expectedVm);
@@ -171,8 +169,9 @@ describe('QmpSource against real QEMU 7.2', () => {
       () => replies(src.agentSocket, 'vfio-devices')[0] && replies(dst.agentSocket, 'vfio-devices')[0],
     );
     for (const o of [src.orch, dst.orch]) await o.setCapabilities({ events: true, 'return-path': true });
+    const completed = src.orch.waitForEvent((e) => e.event === 'MIGRATION' && e.data?.status === 'completed');
     await src.orch.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
-    await src.orch.waitForEvent((e) => e.event === 'MIGRATION' && e.data?.status === 'completed');
+    await completed;
 
     const done = await until('src query-migrate after completed', () =>
       replies(src.agentSocket, 'query-migrate').find(
@@ -237,7 +236,7 @@ describe('QmpSource against real QEMU 7.2', () => {
     expect(errors.map((e) => [e.stage, e.type])).toEqual([['qmp-connect', 'ECONNREFUSED']]);
     expect(statuses.map((s) => s.up)).toEqual([true, false]);
     await fs.rm(first.agentSocket);
-    await fs.rm(first.q.sockets[0]!);
+    await fs.rm(first.orchSocket);
     const second = await vm('vm-crash');
     await until('re-attached', () =>
       replies(second.agentSocket, 'vfio-devices').find((r) => r.vm?.uuid === second.q.uuid),

@@ -20,7 +20,7 @@ import {
   recentlyClosed,
   setOutcome,
 } from './session-edit.js';
-import { LATE_INFO_MS, SAME_END_MS, SOURCE_CLOSE_DELAY_MS } from './types.js';
+import { DUPLICATE_EVENT_MS, LATE_INFO_MS, SAME_END_MS, SOURCE_CLOSE_DELAY_MS } from './types.js';
 import { evictForNewSession } from './vms.js';
 
 const TERMINAL: ReadonlySet<MigrationStatus> = new Set(['completed', 'failed', 'cancelled']);
@@ -71,8 +71,10 @@ function sessionForStatus(ctx: Ctx, obs: MigrationStatusObservation): Session | 
   if (terminal && recentlyClosed(vm, obs.time, SAME_END_MS)) return null;
   // A status from a slower input (a trace line in a log read after the QMP event closed the session)
   // that happened before the last session ended belongs to that session, not to a new migration.
+  // QEMU traces a state change a few µs before it emits the event, so the trace can predate the start.
   const last = vm.lastClosed;
-  if (last && last.end !== null && obs.time >= last.start && obs.time <= last.end) return null;
+  if (last && last.end !== null && obs.time >= last.start - DUPLICATE_EVENT_MS && obs.time <= last.end)
+    return null;
   // Attached late (or restarted without a snapshot): open here so the end still counts.
   return openSession(ctx, obs);
 }

@@ -46,7 +46,7 @@ export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<
   const orchestrators: Orchestrator[] = [];
   try {
     // libvirt starts the destination paused with -incoming and resumes it with `cont` after completion.
-    const dstQemu = startQemu({
+    const dstQemu = await startQemu({
       ...common,
       ramMb: s.dstRamMb,
       incomingPort: port,
@@ -54,7 +54,7 @@ export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<
       qmpSockets: [sock(dst, 'orchDir'), sock(dst, 'qmpDir')],
       logFile: join(dst.logDir, `${s.vm}.log`),
     });
-    const srcQemu = startQemu({
+    const srcQemu = await startQemu({
       ...common,
       ramMb: 64,
       qmpSockets: [sock(src, 'orchDir'), sock(src, 'qmpDir')],

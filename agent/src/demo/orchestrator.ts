@@ -69,13 +69,20 @@ export class Orchestrator {
     });
   }
 
+  /** `migrate-set-capabilities` from a name → state map. */
+  setCapabilities(caps: Record<string, boolean>): Promise<unknown> {
+    return this.execute('migrate-set-capabilities', {
+      capabilities: Object.entries(caps).map(([capability, state]) => ({ capability, state })),
+    });
+  }
+
   onEvent(listener: (m: QmpMessage) => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
   }
 
   /** Resolves with the first event matching `pred`, or rejects after `timeoutMs`. */
-  waitForEvent(pred: (m: QmpMessage) => boolean, timeoutMs: number): Promise<QmpMessage> {
+  waitForEvent(pred: (m: QmpMessage) => boolean, timeoutMs = 20_000): Promise<QmpMessage> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
