@@ -128,3 +128,30 @@ describe('correlator: source side (real QEMU 7.2 transcripts)', () => {
     expect(h.closed()[0]?.outcome).toBe('failed');
   });
 });
+
+describe('correlator: a source seen only through libvirt’s log', () => {
+  it('`initiating migration` opens the session and `shutting down, reason=migrated` completes it', () => {
+    const h = new Harness();
+    h.feed(ob.initiated(VM, 1000));
+    h.feed(ob.processStop(VM, 40_000, 'migrated'));
+    const closed = h.effects.filter((e) => e.kind === 'session-closed');
+    expect(closed).toHaveLength(1);
+    expect(closed[0]?.session).toMatchObject({ role: 'source', outcome: 'completed', start: 1000, end: 40_000 });
+  });
+
+  it('a source process that dies during the migration failed it', () => {
+    const h = new Harness();
+    h.feed(ob.initiated(VM, 1000));
+    h.feed(ob.processStop(VM, 5000, 'crashed'));
+    expect(h.effects.find((e) => e.kind === 'session-closed')?.session.outcome).toBe('failed');
+  });
+
+  it('with QMP events too, the libvirt line joins the session the events open', () => {
+    const h = new Harness();
+    h.feed(ob.status(VM, 'setup', 1000));
+    h.feed(ob.initiated(VM, 1001));
+    h.feed(ob.status(VM, 'active', 1002));
+    expect(h.effects.filter((e) => e.kind === 'session-opened')).toHaveLength(1);
+    expect(h.session().role).toBe('source');
+  });
+});

@@ -9,7 +9,8 @@ import type {
 import type { Ctx } from './context.js';
 import { claimPending, retimeUntimed } from './failures.js';
 import { applyRole, roleHintOf, settleRole } from './role.js';
-import { addEvidence, closeSession, failSession, recentlyClosed } from './session-edit.js';
+import { openSession } from './migration.js';
+import { addEvidence, closeSession, endPhases, failSession, recentlyClosed, setOutcome } from './session-edit.js';
 import { DUPLICATE_EVENT_MS, SAME_END_MS } from './types.js';
 
 /** STOP inside a running migration: the source stopping its vCPUs for switchover (a `-S` destination never stops). */
@@ -53,9 +54,19 @@ export function onExit(ctx: Ctx, obs: ShutdownObservation | ProcessLifecycleObse
   const session = vm.session;
   if (!session || obs.time < session.start) return;
   addEvidence(session, obs, obs.time, 'process-exit');
-  if (session.outcome === 'in-progress') failSession(vm, 'failed', obs.time, ctx.effects);
+  if (session.outcome === 'in-progress' && session.role === 'source' && isMigratedAway(obs)) {
+    // libvirt stops a source with reason=migrated only after the migration succeeded: the end of a
+    // migration whose QMP `completed` this host did not see (logs only, or the event input was down).
+    session.end ??= Math.max(session.start, obs.time);
+    endPhases(session, obs.time);
+    setOutcome(session, 'completed', ctx.effects);
+    closeSession(vm, ctx.effects);
+  } else if (session.outcome === 'in-progress') failSession(vm, 'failed', obs.time, ctx.effects);
   else if (session.role === 'source') closeSession(vm, ctx.effects);
 }
+
+const isMigratedAway = (o: ShutdownObservation | ProcessLifecycleObservation): boolean =>
+  o.kind === 'process-stop' && o.reason === 'migrated';
 
 /** A new QEMU process for this VM: whatever the previous one left open is over, and its identity is stale. */
 export function onProcessStart(ctx: Ctx, obs: ProcessLifecycleObservation): void {
@@ -90,8 +101,13 @@ export function onIdentity(ctx: Ctx, obs: VmIdentityObservation): void {
 
 /** libvirt's `initiating migration` (source, just before `setup`). */
 export function onInitiated(ctx: Ctx, obs: ProcessLifecycleObservation): void {
-  const session = ctx.vm.session;
-  if (session && session.outcome === 'in-progress') addEvidence(session, obs);
+  let session = ctx.vm.session;
+  // With libvirt's log alone (no QMP events) this line is where the source's migration starts.
+  if (!session || session.outcome !== 'in-progress') {
+    if (session) closeSession(ctx.vm, ctx.effects);
+    session = openSession(ctx, obs);
+  }
+  addEvidence(session, obs);
   settleRole(ctx.vm, 'source', ctx.config);
 }
 
