@@ -136,7 +136,12 @@ describe('correlator: a source seen only through libvirt’s log', () => {
     h.feed(ob.processStop(VM, 40_000, 'migrated'));
     const closed = h.effects.filter((e) => e.kind === 'session-closed');
     expect(closed).toHaveLength(1);
-    expect(closed[0]?.session).toMatchObject({ role: 'source', outcome: 'completed', start: 1000, end: 40_000 });
+    expect(closed[0]?.session).toMatchObject({
+      role: 'source',
+      outcome: 'completed',
+      start: 1000,
+      end: 40_000,
+    });
   });
 
   it('a source process that dies during the migration failed it', () => {

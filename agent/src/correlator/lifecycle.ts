@@ -10,7 +10,14 @@ import type { Ctx } from './context.js';
 import { claimPending, retimeUntimed } from './failures.js';
 import { applyRole, roleHintOf, settleRole } from './role.js';
 import { openSession } from './migration.js';
-import { addEvidence, closeSession, endPhases, failSession, recentlyClosed, setOutcome } from './session-edit.js';
+import {
+  addEvidence,
+  closeSession,
+  endPhases,
+  failSession,
+  recentlyClosed,
+  setOutcome,
+} from './session-edit.js';
 import { DUPLICATE_EVENT_MS, SAME_END_MS } from './types.js';
 
 /** STOP inside a running migration: the source stopping its vCPUs for switchover (a `-S` destination never stops). */
