@@ -81,14 +81,8 @@ describe('the agent as a process', () => {
     });
     const dstO = await Orchestrator.connect(join(root, 'orch', 'dst.qmp'));
     const srcO = await Orchestrator.connect(join(root, 'orch', 'src.qmp'));
-    const caps = {
-      capabilities: [
-        { capability: 'events', state: true },
-        { capability: 'return-path', state: true },
-      ],
-    };
-    await dstO.execute('migrate-set-capabilities', caps);
-    await srcO.execute('migrate-set-capabilities', caps);
+    // As libvirt does: events on (or QEMU emits no MIGRATION events) and the return path.
+    for (const o of [dstO, srcO]) await o.setCapabilities({ events: true, 'return-path': true });
     await until('the agent to identify the VM', 10_000, async () =>
       (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes('vm-restart.qmp"} 1'),
     );

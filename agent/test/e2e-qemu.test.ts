@@ -59,14 +59,8 @@ async function pair(vm: string, opts: { dstRamMb?: number; paused?: boolean } = 
   qemus.push(dst, src);
   const dstO = await Orchestrator.connect(sock('hv-b', 'orch'));
   const srcO = await Orchestrator.connect(sock('hv-a', 'orch'));
-  const caps = {
-    capabilities: [
-      { capability: 'events', state: true },
-      { capability: 'return-path', state: true },
-    ],
-  };
-  await dstO.execute('migrate-set-capabilities', caps);
-  await srcO.execute('migrate-set-capabilities', caps);
+  // As libvirt does: events on (or QEMU emits no MIGRATION events) and the return path.
+  for (const o of [dstO, srcO]) await o.setCapabilities({ events: true, 'return-path': true });
   // The agent identifies the VM with query-name etc. right after attaching: wait for both.
   await until(
     'both agents to identify the VM',

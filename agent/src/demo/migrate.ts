@@ -70,14 +70,8 @@ export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<
       10_000,
       async () => (await attached(src, sock(src, 'qmpDir'))) && (await attached(dst, sock(dst, 'qmpDir'))),
     );
-    const caps = {
-      capabilities: [
-        { capability: 'events', state: true },
-        { capability: 'return-path', state: true },
-      ],
-    };
-    await dstO.execute('migrate-set-capabilities', caps);
-    await srcO.execute('migrate-set-capabilities', caps);
+    // As libvirt does: events on (or QEMU emits no MIGRATION events) and the return path.
+    for (const o of [dstO, srcO]) await o.setCapabilities({ events: true, 'return-path': true });
     await srcO.execute('migrate-set-parameters', { 'max-bandwidth': ctx.bandwidth });
     const dstCompleted = dstO.waitForEvent(isMigrationStatus('completed'), 120_000).catch(() => null);
     const started = Date.now();

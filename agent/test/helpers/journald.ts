@@ -4,11 +4,18 @@
  * its sockets and keeps one stream connection open (a namespaced journald exits when idle);
  * `stop()` kills it and removes the namespace's journal and runtime directories.
  */
-import { spawn, execFileSync, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { execFileSync, execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import {
+  journaldBinary,
+  startJournald as startNamespace,
+  streamHeader,
+} from '../../src/bench/journald-namespace.js';
+import { until } from '../../src/demo/wait.js';
+
+export { journaldBinary };
 
 export interface JournaldNamespace {
   readonly namespace: string;
@@ -34,28 +41,9 @@ export interface JournaldNamespace {
   stop(): Promise<void>;
 }
 
-export function journaldBinary(): string | undefined {
-  try {
-    const out = execFileSync('dpkg', ['-L', 'systemd'], { encoding: 'utf8' });
-    return out.split('\n').find((l) => l.endsWith('/systemd-journald'));
-  } catch {
-    return ['/lib/systemd/systemd-journald', '/usr/lib/systemd/systemd-journald'].find((p) => existsSync(p));
-  }
-}
-
 /** Whether a standalone journald can run here (binary present, root for the namespace dirs). */
 export function journaldAvailable(): boolean {
   return journaldBinary() !== undefined && process.getuid?.() === 0 && existsSync('/usr/bin/journalctl');
-}
-
-const HEADER = (identifier: string): string => `${identifier}\n\n6\n0\n0\n0\n0\n`;
-
-async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 function connect(socketPath: string, identifier: string): Promise<net.Socket> {
@@ -66,49 +54,23 @@ function connect(socketPath: string, identifier: string): Promise<net.Socket> {
     s.once('connect', () => {
       s.off('error', reject);
       s.on('error', () => {});
-      s.write(HEADER(identifier), (err) => (err ? reject(err) : resolve(s)));
+      s.write(streamHeader(identifier), (err) => (err ? reject(err) : resolve(s)));
     });
   });
 }
 
 export async function startJournald(prefix = 'swt'): Promise<JournaldNamespace> {
-  const bin = journaldBinary();
-  if (!bin) throw new Error('systemd-journald not found');
-  const namespace = `${prefix}${process.pid}x${Math.floor(Math.random() * 1e6)}`;
-  const runDir = `/run/systemd/journal.${namespace}`;
-  const stdoutSocket = path.join(runDir, 'stdout');
-  const devLog = path.join(runDir, 'dev-log');
-  const daemon: ChildProcess = spawn(bin, [namespace], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let daemonErr = '';
-  daemon.stderr?.on('data', (c: Buffer) => (daemonErr += c.toString()));
-  const exited = new Promise<void>((r) => daemon.once('close', () => r()));
+  // The daemon's lifecycle (namespace, keep-alive stream, clean-up) is the benchmark's; tests add writers.
+  const base = await startNamespace(prefix);
+  const { namespace, stdoutSocket } = base;
+  const devLog = path.join(path.dirname(stdoutSocket), 'dev-log');
   const streams: net.Socket[] = [];
-
   const cleanup = async (): Promise<void> => {
     for (const s of streams) s.destroy();
-    if (daemon.exitCode === null && daemon.signalCode === null) {
-      daemon.kill('SIGTERM');
-      const t = setTimeout(() => daemon.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    }
-    await rm(runDir, { recursive: true, force: true });
-    for (const base of ['/var/log/journal', '/run/log/journal']) {
-      if (!existsSync(base)) continue;
-      for (const d of readdirSync(base)) {
-        if (d.endsWith(`.${namespace}`)) await rm(path.join(base, d), { recursive: true, force: true });
-      }
-    }
+    await base.stop();
   };
-
   try {
-    await waitFor(
-      () => (existsSync(stdoutSocket) && existsSync(devLog)) || daemon.exitCode !== null,
-      10_000,
-      'journald sockets',
-    );
-    if (daemon.exitCode !== null) throw new Error(`journald exited: ${daemonErr}`);
-    streams.push(await connect(stdoutSocket, 'switchover-test-keepalive'));
+    await until('the journald syslog socket', 10_000, () => existsSync(devLog), 25);
   } catch (err) {
     await cleanup();
     throw err;
