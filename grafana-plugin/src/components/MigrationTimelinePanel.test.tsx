@@ -47,6 +47,23 @@ describe('MigrationTimelinePanel', () => {
     expect(panes.a.queries[0].expr).toBe('{host=~"src01|dst01"} |= "guest1"');
   });
 
+  it('resolves dashboard variables in the data-source uids of its links', () => {
+    const sessions = migrationPair({ vm: 'guest1', t0: T0, kind: 'silent' });
+    render(
+      <MigrationTimelinePanel
+        data={{ series: [spansFrame(allSpans(sessions))], state: LoadingState.Done, timeRange: getDefaultTimeRange() }}
+        width={1000}
+        height={600}
+        options={{ ...DEFAULT_OPTIONS, tempoUid: '${tempo}', logsUid: '${loki}' }}
+        timeZone="utc"
+        replaceVariables={(s: string) => s.replace('${tempo}', 'switchover-tempo').replace('${loki}', 'loki-uid')}
+      />
+    );
+    const trace = screen.getAllByTestId(TEST_IDS.traceLink)[0]!.getAttribute('href')!;
+    expect(decodeURIComponent(trace)).toContain('"datasource":"switchover-tempo"');
+    expect(decodeURIComponent(trace)).not.toContain('${tempo}');
+  });
+
   it('shows the expected schema instead of drawing nothing', () => {
     renderPanel([createDataFrame({ name: 'cpu', fields: [{ name: 'Value', type: FieldType.number, values: [1] }] })]);
     expect(screen.getByTestId(TEST_IDS.schemaHelp).textContent).toContain('session_id, host, vm, role, kind, start');

@@ -15,12 +15,18 @@ import { VerdictBadge } from './VerdictBadge';
 /** Rows drawn beyond the visible area, so scrolling does not flash empty space. */
 const OVERSCAN_PX = 400;
 
-type Props = Pick<PanelProps<TimelineOptions>, 'data' | 'width' | 'height' | 'options' | 'timeZone'>;
+type Props = Pick<PanelProps<TimelineOptions>, 'data' | 'width' | 'height' | 'options' | 'timeZone'> &
+  Partial<Pick<PanelProps<TimelineOptions>, 'replaceVariables'>>;
 
-export function MigrationTimelinePanel({ data, width, height, options: partial, timeZone }: Props) {
+export function MigrationTimelinePanel({ data, width, height, options: partial, timeZone, replaceVariables }: Props) {
   const styles = useStyles2(getStyles);
   // Saved dashboards may predate an option: fill the gaps from the one set of defaults.
-  const options = useMemo(() => ({ ...DEFAULT_OPTIONS, ...partial }), [partial]);
+  // Data-source uids may be dashboard variables (`${tempo}`): links need the value.
+  const options = useMemo(() => {
+    const o = { ...DEFAULT_OPTIONS, ...partial };
+    const resolve = replaceVariables ?? ((s: string) => s);
+    return { ...o, tempoUid: resolve(o.tempoUid), logsUid: resolve(o.logsUid) };
+  }, [partial, replaceVariables]);
   const model = useMemo(() => buildModel(data.series, options.pairingSkewMs), [data.series, options.pairingSkewMs]);
   const shown = useMemo(() => filterMigrations(model.migrations, options), [model, options]);
   const rows = useMemo(
