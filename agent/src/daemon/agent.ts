@@ -115,6 +115,16 @@ export class Agent {
       ...(http.basicAuth ? { basicAuth: http.basicAuth } : {}),
       onError: (stage, type) => this.metrics.error(stage, type),
     });
+    const { inputs } = this.config;
+    if (
+      inputs.libvirtLogs.enabled &&
+      !inputs.qmp.enabled &&
+      !inputs.virsh.enabled &&
+      !inputs.journald.enabled
+    )
+      log.warn(
+        'libvirt logs are the only input: they carry no migration events, so failure lines cannot be placed in a migration; enable inputs.virsh (or qmp)',
+      );
     for (const s of this.sources) await s.start();
     this.ticker = setInterval(() => void this.pipeline.tick(), 250);
     this.snapshotter = setInterval(() => void this.pipeline.snapshot(), 5000);
