@@ -94,13 +94,11 @@ export function renderMigration(m: Migration, opts: TextOptions): string {
   if (m.startOffsetMs !== null && Math.abs(m.startOffsetMs) > 2000)
     lines.push(`  note: the sides started ${secs(m.startOffsetMs)} apart: clocks may be skewed`);
   if (opts.timeline !== false) lines.push(...renderTimeline(m, opts.color));
-  const ev = keyEvidence(m).filter((e) => e.origin.file);
+  // Lines a reader can open: a file and a line number (a live QMP socket has neither), as in --json.
+  const ev = keyEvidence(m).filter((e) => e.origin.file !== undefined && e.origin.line !== undefined);
   if (ev.length) {
     lines.push('  evidence:');
-    for (const e of ev)
-      lines.push(
-        `    ${e.host}  ${e.origin.file}${e.origin.line !== undefined ? `:${e.origin.line}` : ''}  ${e.text}`,
-      );
+    for (const e of ev) lines.push(`    ${e.host}  ${e.origin.file}:${e.origin.line}  ${e.text}`);
   }
   return lines.join('\n');
 }
