@@ -111,7 +111,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult[]> {
       println(
         `  ${r.vm.padEnd(20)} ${r.verdict}${r.detectionMs !== null ? ` (detected in ${r.detectionMs} ms)` : ''}`,
       );
-    println('  QEMU and libvirt report every one of the non-failed migrations as a success.');
+    println(
+      "  QEMU's own status said 'completed' on both hosts for every migration but the loud failure; only the",
+    );
+    println("  destination's one log line tells the silent failure apart.");
     return results;
   } finally {
     await Promise.all(hosts.map((h) => stopAgent(h)));
