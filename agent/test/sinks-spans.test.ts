@@ -74,6 +74,7 @@ describe('SpanSink', () => {
       SPAN_EVENTS.status, // completed (outcome)
       SPAN_EVENTS.status, // completed phase
       SPAN_EVENTS.status, // completed-with-device-failure
+      SPAN_EVENTS.vfioState, // the failed RESUMING -> RUNNING transition
       SPAN_EVENTS.vfioFailure,
     ]);
 

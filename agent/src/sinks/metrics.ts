@@ -31,10 +31,7 @@ export class MetricsSink implements EffectSink, SelfMetrics {
   private readonly m: AgentMetrics;
   /** Sessions counted in `in_progress`, by id; closing an unknown id (e.g. after a restart) never goes negative. */
   private readonly openIds = new Map<string, Role>();
-  /**
-   * Failed transitions already counted, so a `device-state {ok:false}` and a `device-failure` for one
-   * line, or a replay of the same line after a restart, count once.
-   */
+  /** Failed transitions already counted, so a replay of the same line after a restart counts once. */
   private readonly countedFailures = new BoundedSet(10_000);
   /** Silent failures already counted (same key), so a replayed line never pages twice. */
   private readonly countedSilent = new BoundedSet(10_000);
@@ -89,9 +86,7 @@ export class MetricsSink implements EffectSink, SelfMetrics {
       case 'device-failure': {
         this.track(e.session);
         const f = e.failure;
-        // The correlator may already have reported this line as a failed `device-state`: the
-        // transition counts once either way, and the silent-failure counter has its own de-duplication.
-        this.failedTransition(e.session, f.device, f.target ?? 'UNKNOWN', f.time);
+        // The failed transition itself comes as its own `device-state {ok:false}`: count only the alert here.
         if (!f.fatal && this.countedSilent.add(`${e.session.id}|${f.device}|${f.time}`))
           this.m.silent.inc({ [LABELS.vm]: e.session.vm, [LABELS.device]: f.device });
         return;
