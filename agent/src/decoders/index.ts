@@ -10,7 +10,7 @@ export type { Decode, DecodeResult } from './types.js';
 export { lineTimestamp, parseIsoPrefix, parseLibvirtPrefix, parseTidPrefix, qmpTime } from './time.js';
 export { parseVirshLine, type VirshLine } from './virsh-line.js';
 export { parseVfioFailure } from './vfio-failure.js';
-export { VFIO_DEVICES_COMMAND } from './qmp-reply.js';
+export { VFIO_DEVICES_COMMAND } from '../sources/types.js';
 export { MAX_LINE_CHARS } from './log-line.js';
 export { KNOWN_TRACE_NAMES } from './trace-names.js';
 

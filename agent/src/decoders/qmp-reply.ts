@@ -1,5 +1,5 @@
 import { isMigrationStatus, type VmRef } from '@switchover/model';
-import type { QmpReplyRecord } from '../sources/types.js';
+import { VFIO_DEVICES_COMMAND, type QmpReplyRecord } from '../sources/types.js';
 import type { DecodeResult } from './types.js';
 import {
   IGNORED,
@@ -14,9 +14,6 @@ import {
   type Parsed,
 } from './common.js';
 import { ownOrArrival } from './time.js';
-
-/** Synthetic command name: the QMP source's `qom-list`/`qom-get` walk, as `{qomId: hostAddress}`. */
-export const VFIO_DEVICES_COMMAND = 'vfio-devices';
 
 /**
  * The replies to the agent's read-only queries. Replies carry no QEMU time: they are stamped with

@@ -23,7 +23,13 @@ export interface QmpEventRecord extends RawBase {
   };
 }
 
-/** The reply to one of the read-only queries the agent issues. */
+/**
+ * Not a QMP command: the QMP source's `qom-list`/`qom-get` walk over vfio-pci devices, reported as one
+ * reply `{qomId: hostAddress}` so the decoder can name devices by host address.
+ */
+export const VFIO_DEVICES_COMMAND = 'vfio-devices';
+
+/** The reply to one of the read-only queries the agent issues (or `VFIO_DEVICES_COMMAND`). */
 export interface QmpReplyRecord extends RawBase {
   kind: 'qmp-reply';
   command: string;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { VmRef } from '@switchover/model';
 import type { QmpClient } from './client.js';
 import { QmpDisconnectedError, errorType } from './errors.js';
+import { VFIO_DEVICES_COMMAND } from '../types.js';
 
 /**
  * Who is behind a QMP socket: the identity queries, in the order they are emitted, plus one
@@ -15,8 +16,6 @@ export const IDENTITY_COMMANDS = [
   'query-status',
   'query-migrate-capabilities',
 ] as const;
-
-export const VFIO_DEVICES_COMMAND = 'vfio-devices';
 
 export interface Identity {
   vm: VmRef;

@@ -22,6 +22,7 @@ export {
 export { isReadOnlyCommand, assertReadOnly } from './allowlist.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
 export { parseGlobs, globToRegExp } from './discovery.js';
-export { IDENTITY_COMMANDS, VFIO_DEVICES_COMMAND } from './identify.js';
+export { IDENTITY_COMMANDS } from './identify.js';
+export { VFIO_DEVICES_COMMAND } from '../types.js';
 export { QMP_STAGES, systemClock, silentQmpLogger, type Clock, type QmpLogger } from './deps.js';
 export { DEFAULT_MAX_LINE_BYTES } from './framing.js';
