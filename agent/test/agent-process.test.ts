@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Session } from '@switchover/model';
+import { INPUTS, type Session } from '@switchover/model';
 import { Orchestrator } from '../src/demo/orchestrator.js';
 import { startQemu, type QemuProcess } from '../src/demo/qemu.js';
 import { freePort, until } from '../src/demo/wait.js';
+import { inputUp } from '../src/sinks/exposition.js';
 
 const CLI = fileURLToPath(new URL('../bin/switchover.js', import.meta.url));
 let root: string;
@@ -84,7 +85,11 @@ describe('the agent as a process', () => {
     // As libvirt does: events on (or QEMU emits no MIGRATION events) and the return path.
     for (const o of [dstO, srcO]) await o.setCapabilities({ events: true, 'return-path': true });
     await until('the agent to identify the VM', 10_000, async () =>
-      (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes('vm-restart.qmp"} 1'),
+      inputUp(
+        await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+        INPUTS.qmp,
+        join(root, 'qmp', 'vm-restart.qmp'),
+      ),
     );
     await srcO.execute('migrate-set-parameters', { 'max-bandwidth': 60_000 });
     await srcO.execute('migrate', { uri: `tcp:127.0.0.1:${incoming}` });

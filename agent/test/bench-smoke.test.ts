@@ -9,7 +9,7 @@ import { Cleanups } from '../src/bench/cleanups.js';
 import { journalRemoteBinary } from '../src/bench/journal-file.js';
 import { runLatency } from '../src/bench/latency-bench.js';
 import { parseArgs } from '../src/bench/options.js';
-import { hasSample } from '../src/bench/probe.js';
+import { sampleValue } from '../src/sinks/exposition.js';
 import { checkTally, runThroughput } from '../src/bench/throughput-bench.js';
 
 const quiet = (): void => {};
@@ -25,10 +25,12 @@ describe('bench options', () => {
     expect(one.ok && one.options.parts).toEqual(['latency']);
   });
 
-  it('hasSample matches the exact VM label, not a prefix of it', () => {
+  it('a sample is found by its exact VM label, not a prefix of it', () => {
     const text = '# HELP x\nqemu_migration_silent_destination_failures_total{vm="lat-10",device="d"} 1\n';
-    expect(hasSample(text, 'qemu_migration_silent_destination_failures_total', { vm: 'lat-10' })).toBe(true);
-    expect(hasSample(text, 'qemu_migration_silent_destination_failures_total', { vm: 'lat-1' })).toBe(false);
+    expect(sampleValue(text, 'qemu_migration_silent_destination_failures_total', { vm: 'lat-10' })).toBe(1);
+    expect(
+      sampleValue(text, 'qemu_migration_silent_destination_failures_total', { vm: 'lat-1' }),
+    ).toBeUndefined();
   });
 });
 

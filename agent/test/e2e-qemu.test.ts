@@ -19,11 +19,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRICS, pairSessions, SPANS, type Migration } from '@switchover/model';
+import { INPUTS, METRICS, pairSessions, SPANS, type Migration } from '@switchover/model';
 import type { Agent } from '../src/daemon/agent.js';
 import { isMigrationStatus, Orchestrator } from '../src/demo/orchestrator.js';
 import { startQemu, type QemuProcess } from '../src/demo/qemu.js';
-import { sample, startTestAgent } from './helpers/agents.js';
+import { startTestAgent } from './helpers/agents.js';
+import { inputUp, sampleValue } from '../src/sinks/exposition.js';
 import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
 import { freePort, until } from '../src/demo/wait.js';
 
@@ -66,8 +67,8 @@ async function pair(vm: string, opts: { dstRamMb?: number; paused?: boolean } = 
     'both agents to identify the VM',
     10_000,
     async () =>
-      (await metrics(hvA)).includes(`${sock('hv-a', 'agent')}"} 1`) &&
-      (await metrics(hvB)).includes(`${sock('hv-b', 'agent')}"} 1`),
+      inputUp(await metrics(hvA), INPUTS.qmp, sock('hv-a', 'agent')) &&
+      inputUp(await metrics(hvB), INPUTS.qmp, sock('hv-b', 'agent')),
   );
   await sleep(300);
   return { dst, src, dstO, srcO, port, uuid };
@@ -136,13 +137,13 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
 
     const a = await metrics(hvA);
     const b = await metrics(hvB);
-    expect(sample(a, METRICS.sessions, { role: 'source', outcome: 'completed' })).toBe(1);
-    expect(sample(b, METRICS.sessions, { role: 'destination', outcome: 'completed' })).toBe(1);
-    expect(sample(a, `${METRICS.duration}_count`, { role: 'source' })).toBe(1);
-    expect(sample(a, `${METRICS.downtime}_count`)).toBe(1);
-    expect(sample(a, METRICS.returnPathShut, { value: '0' })).toBe(1);
-    expect(sample(b, METRICS.inProgress, { role: 'destination' })).toBe(0);
-    expect(sample(b, METRICS.silentDestinationFailures)).toBeUndefined();
+    expect(sampleValue(a, METRICS.sessions, { role: 'source', outcome: 'completed' })).toBe(1);
+    expect(sampleValue(b, METRICS.sessions, { role: 'destination', outcome: 'completed' })).toBe(1);
+    expect(sampleValue(a, `${METRICS.duration}_count`, { role: 'source' })).toBe(1);
+    expect(sampleValue(a, `${METRICS.downtime}_count`)).toBe(1);
+    expect(sampleValue(a, METRICS.returnPathShut, { value: '0' })).toBe(1);
+    expect(sampleValue(b, METRICS.inProgress, { role: 'destination' })).toBe(0);
+    expect(sampleValue(b, METRICS.silentDestinationFailures)).toBeUndefined();
 
     const spans = await otlp.waitFor(
       (all) =>
@@ -180,7 +181,7 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
       'the silent failure counter',
       5000,
       async () =>
-        sample(await metrics(hvB), METRICS.silentDestinationFailures, {
+        sampleValue(await metrics(hvB), METRICS.silentDestinationFailures, {
           vm: 'vm-gpu',
           device: '0000:3b:00.1',
         }) === 1,
@@ -191,7 +192,7 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     expect(m.source?.outcome).toBe('completed');
     expect(m.destination?.outcome).toBe('completed-with-device-failure');
     expect(
-      sample(await metrics(hvB), METRICS.sessions, {
+      sampleValue(await metrics(hvB), METRICS.sessions, {
         role: 'destination',
         outcome: 'completed-with-device-failure',
       }),
@@ -245,7 +246,10 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     expect(m.destination?.evidence.filter((e) => e.text === FAILURE_LINE)).toHaveLength(1);
     expect(m.source?.returnPath.shut).toBe(0);
     expect(
-      sample(await metrics(hvB), METRICS.silentDestinationFailures, { vm: 'vm-rot', device: '0000:3b:00.1' }),
+      sampleValue(await metrics(hvB), METRICS.silentDestinationFailures, {
+        vm: 'vm-rot',
+        device: '0000:3b:00.1',
+      }),
     ).toBe(1);
   });
 
@@ -278,8 +282,10 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     expect(m.verdict).toBe('failed');
     expect(m.source?.outcome).toBe('failed');
     expect(m.destination?.outcome).toBe('failed');
-    expect(sample(await metrics(hvA), METRICS.sessions, { role: 'source', outcome: 'failed' })).toBe(1);
-    expect(sample(await metrics(hvB), METRICS.sessions, { role: 'destination', outcome: 'failed' })).toBe(1);
+    expect(sampleValue(await metrics(hvA), METRICS.sessions, { role: 'source', outcome: 'failed' })).toBe(1);
+    expect(
+      sampleValue(await metrics(hvB), METRICS.sessions, { role: 'destination', outcome: 'failed' }),
+    ).toBe(1);
     const spans = await otlp.waitFor(
       (all) =>
         all.some(
@@ -315,7 +321,9 @@ describe('real QEMU 7.2 migrations, one agent per host', () => {
     const m = await until('both sides to close', 15_000, settled('vm-cancel'));
     expect(m.verdict).toBe('cancelled');
     expect(m.source?.outcome).toBe('cancelled');
-    expect(sample(await metrics(hvA), METRICS.sessions, { role: 'source', outcome: 'cancelled' })).toBe(1);
+    expect(sampleValue(await metrics(hvA), METRICS.sessions, { role: 'source', outcome: 'cancelled' })).toBe(
+      1,
+    );
   });
 
   it('serves a /metrics that passes `promtool check metrics` after all of the above', async () => {

@@ -132,7 +132,14 @@ export function silentDestinationEffects(host = 'hv-b', vm = 'vm1', device = '00
   s.outcome = 'completed-with-device-failure';
   s.evidence.push({ time: T0 + 1202, text: FAILURE_LINE, origin: failObs.origin, kind: 'vfio-failure' });
   // As the correlator reports a failure line: the failed transition, then the (destination) failure.
-  out.push({ kind: 'device-state', session: clone(s), device, state: 'RUNNING', ok: false, observation: failObs });
+  out.push({
+    kind: 'device-state',
+    session: clone(s),
+    device,
+    state: 'RUNNING',
+    ok: false,
+    observation: failObs,
+  });
   out.push({ kind: 'device-failure', session: clone(s), failure, observation: failObs });
   s.windowEnd = T0 + 31_201;
   s.closed = true;

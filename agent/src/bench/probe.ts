@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { LABELS, METRICS } from '@switchover/model';
+import { sampleValue } from '../sinks/exposition.js';
 
 /**
  * Scrapes the agent's `/metrics` over real HTTP (a keep-alive connection, as Prometheus uses) and
@@ -30,23 +31,12 @@ export class MetricsProbe {
   }
 
   async hasSilentFailure(vm: string): Promise<boolean> {
-    return hasSample(await this.scrape(), METRICS.silentDestinationFailures, { [LABELS.vm]: vm });
+    return (
+      (sampleValue(await this.scrape(), METRICS.silentDestinationFailures, { [LABELS.vm]: vm }) ?? 0) > 0
+    );
   }
 
   close(): void {
     this.agent.destroy();
   }
-}
-
-/** Whether an exposition has a sample of `name` with these label values (and a value > 0). */
-export function hasSample(exposition: string, name: string, labels: Record<string, string>): boolean {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let at = exposition.indexOf(`\n${name}{`);
-  while (at >= 0) {
-    const end = exposition.indexOf('\n', at + 1);
-    const line = exposition.slice(at + 1, end < 0 ? undefined : end);
-    if (want.every((w) => line.includes(w)) && Number(line.slice(line.lastIndexOf(' ') + 1)) > 0) return true;
-    at = exposition.indexOf(`\n${name}{`, at + 1);
-  }
-  return false;
 }

@@ -78,23 +78,15 @@ export async function waitHealthy(h: DemoHost, timeoutMs = 15_000): Promise<void
   throw new Error(`the agent of ${h.name} did not become healthy within ${timeoutMs} ms (see ${h.agentLog})`);
 }
 
-/** Whether the host's agent has attached to a QMP socket (its `switchover_source_up` for it is 1). */
-export async function attached(h: DemoHost, socketPath: string): Promise<boolean> {
-  const text = await (await fetch(`http://127.0.0.1:${h.port}/metrics`)).text();
-  return text
-    .split('\n')
-    .some((l) => l.startsWith('switchover_source_up{') && l.includes(`"${socketPath}"`) && l.endsWith(' 1'));
+/** The host's agent's current `/metrics` text (read with `sampleValue` / `inputUp`). */
+export async function metricsOf(h: DemoHost): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${h.port}/metrics`)).text();
 }
 
 export async function sessionsOf(h: DemoHost): Promise<Session[]> {
   const r = await fetch(`http://127.0.0.1:${h.port}/api/migrations?format=sessions`);
   if (!r.ok) throw new Error(`${h.name}: /api/migrations answered ${r.status}`);
   return ((await r.json()) as { sessions: Session[] }).sessions;
-}
-
-export async function metricLines(h: DemoHost, metric: string): Promise<string[]> {
-  const text = await (await fetch(`http://127.0.0.1:${h.port}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(metric));
 }
 
 export async function stopAgent(h: DemoHost): Promise<void> {

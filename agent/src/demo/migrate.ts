@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { METRICS, pairSessions, type Migration } from '@switchover/model';
-import { attached, metricLines, sessionsOf, type DemoHost } from './hosts.js';
+import { INPUTS, LABELS, METRICS, pairSessions, type Migration } from '@switchover/model';
+import { inputUp, sampleValue } from '../sinks/exposition.js';
+import { metricsOf, sessionsOf, type DemoHost } from './hosts.js';
 import { isMigrationStatus, Orchestrator } from './orchestrator.js';
 import { startQemu, type QemuProcess } from './qemu.js';
 import type { Scenario } from './scenarios.js';
@@ -23,7 +24,8 @@ export interface MigrationOutcome {
   migration: Migration | null;
   /** ms from writing the failure line until the destination agent's counter showed it. */
   detectionMs: number | null;
-  silentMetric: string[];
+  /** The destination agent's silent-failure counter for this VM at the end. */
+  silentCount: number;
 }
 
 const KIB = 1024;
@@ -42,6 +44,8 @@ export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<
     uuid,
     traces: ['migrate_set_state', 'source_return_path_thread_shut'],
   };
+  const silentCount = (text: string) =>
+    sampleValue(text, METRICS.silentDestinationFailures, { [LABELS.vm]: s.vm });
   const qemus: QemuProcess[] = [];
   const orchestrators: Orchestrator[] = [];
   try {
@@ -68,7 +72,9 @@ export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<
     await until(
       'the agents to attach',
       10_000,
-      async () => (await attached(src, sock(src, 'qmpDir'))) && (await attached(dst, sock(dst, 'qmpDir'))),
+      async () =>
+        inputUp(await metricsOf(src), INPUTS.qmp, sock(src, 'qmpDir')) &&
+        inputUp(await metricsOf(dst), INPUTS.qmp, sock(dst, 'qmpDir')),
     );
     // As libvirt does: events on (or QEMU emits no MIGRATION events) and the return path.
     for (const o of [dstO, srcO]) await o.setCapabilities({ events: true, 'return-path': true });
@@ -103,7 +109,7 @@ export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<
         appendFileSync(join(dst.logDir, `${s.vm}.log`), `${s.injectAfterResume}\n`);
         ctx.progress(`  destination QEMU printed (simulated VFIO device): ${s.injectAfterResume}`, true);
         await until('the destination agent to count the failure', 10_000, async () =>
-          (await metricLines(dst, METRICS.silentDestinationFailures)).some((l) => l.includes(s.vm)),
+          silentCount(await metricsOf(dst)),
         );
         detectionMs = Date.now() - written;
       }
@@ -128,10 +134,7 @@ export async function runMigration(ctx: MigrationContext, s: Scenario): Promise<
           [...(await sessionsOf(src)), ...(await sessionsOf(dst))].filter((x) => x.vm === s.vm),
         )[0] ?? null,
     );
-    const silentMetric = (await metricLines(dst, METRICS.silentDestinationFailures)).filter((l) =>
-      l.includes(s.vm),
-    );
-    return { migration, detectionMs, silentMetric };
+    return { migration, detectionMs, silentCount: silentCount(await metricsOf(dst)) ?? 0 };
   } finally {
     for (const o of orchestrators) o.close();
     await Promise.all(qemus.map((q) => q.kill()));

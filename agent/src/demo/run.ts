@@ -7,6 +7,7 @@ import { renderMigration } from '../review/render-text.js';
 import { prepareHost, startAgent, stopAgent, waitHealthy, writeAgentConfig, type DemoHost } from './hosts.js';
 import { runMigration } from './migrate.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
+import { METRICS } from '@switchover/model';
 
 export interface DemoOptions {
   qemuBinary: string;
@@ -96,7 +97,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult[]> {
       );
       if (r.detectionMs !== null)
         println(
-          `  caught by ${dst.name}'s agent ${r.detectionMs} ms after the line was written: ${r.silentMetric.join('; ')}`,
+          `  caught by ${dst.name}'s agent ${r.detectionMs} ms after the line was written: ${METRICS.silentDestinationFailures}{vm="${s.vm}"} = ${r.silentCount}`,
         );
       results.push({
         key: s.key,

@@ -39,17 +39,3 @@ export async function startTestAgent(o: {
   await agent.start();
   return agent;
 }
-
-/** The value of one sample in a Prometheus exposition, or undefined. */
-export function sample(
-  exposition: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number | undefined {
-  for (const line of exposition.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
-    if (ok) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
-}
