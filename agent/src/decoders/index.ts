@@ -11,7 +11,7 @@ export { lineTimestamp, parseIsoPrefix, parseLibvirtPrefix, parseTidPrefix, qmpT
 export { parseVirshLine, type VirshLine } from './virsh-line.js';
 export { parseVfioFailure } from './vfio-failure.js';
 export { VFIO_DEVICES_COMMAND } from '../sources/types.js';
-export { MAX_LINE_CHARS } from './log-line.js';
+export { MAX_LINE_CHARS, messageStart } from './log-line.js';
 export { KNOWN_TRACE_NAMES } from './trace-names.js';
 
 /**

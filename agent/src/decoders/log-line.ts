@@ -50,6 +50,18 @@ function parseLogLine(text: string, r: LogLineRecord): Parsed {
   return parseBody(text, 0, null);
 }
 
+/**
+ * Where the message of a log line begins: past any timestamp (trace, ISO, libvirt) and any QEMU
+ * `prog: ` prefix. 0 when the line has neither (a bare line, e.g. the VFIO line printed during `cont`).
+ */
+export function messageStart(text: string): number {
+  const start = (parseTidPrefix(text) ?? parseIsoPrefix(text) ?? parseLibvirtPrefix(text))?.end ?? 0;
+  const sp = text.indexOf(' ', start);
+  return sp > start && text.charCodeAt(sp - 1) === 58 /* : */ && isQemuProg(text, start, sp - 1)
+    ? sp + 1
+    : start;
+}
+
 /** After any timestamp: a trace event, or an error_report message with or without `prog: `. */
 function parseBody(text: string, start: number, time: number | null): Parsed {
   const n = text.length;

@@ -1,3 +1,5 @@
+import { messageStart, parseLibvirtPrefix, parseVirshLine } from '../decoders/index.js';
+
 /** The kinds of file a responder copies off a host after an incident. */
 export const FILE_KINDS = [
   'libvirt-log',
@@ -8,12 +10,6 @@ export const FILE_KINDS = [
   'qemu-log',
 ] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
-
-const LIBVIRT_TS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}\+0000: /;
-const VIRSH_QEMU_TIME = /^event [A-Z_]+ at -?\d+\.\d+ for domain /;
-const VIRSH_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}\+0000: event [A-Z_]+ for domain /;
-const QEMU_LINE =
-  /^(?:\d+@\d+\.\d{6}:[a-z0-9_]+ |\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z |qemu-system-\w+: |qemu-kvm: )/;
 
 function jsonKind(line: string): FileKind | null {
   let v: unknown;
@@ -44,9 +40,9 @@ export function detectKind(lines: readonly string[]): FileKind | null {
   let libvirt = 0;
   let qemu = 0;
   for (const l of sample) {
-    if (VIRSH_QEMU_TIME.test(l) || VIRSH_TIMESTAMP.test(l)) virsh++;
-    else if (LIBVIRT_TS.test(l) || l.endsWith(' \\')) libvirt++;
-    else if (QEMU_LINE.test(l)) qemu++;
+    if (parseVirshLine(l) !== null) virsh++;
+    else if (parseLibvirtPrefix(l) !== null || l.endsWith(' \\')) libvirt++;
+    else if (messageStart(l) > 0) qemu++;
   }
   if (virsh > 0 && virsh >= libvirt) return 'virsh-events';
   if (libvirt > 0) return 'libvirt-log';

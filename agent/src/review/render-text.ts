@@ -1,6 +1,7 @@
 import type { Migration, Session, Verdict } from '@switchover/model';
 import { keyEvidence, timeline, type SideEvidence } from './evidence.js';
 import type { ReviewResult } from './review.js';
+import { messageStart } from '../decoders/index.js';
 
 export interface TextOptions {
   color: boolean;
@@ -28,9 +29,6 @@ const VERDICT_COLOR: Record<Verdict, string> = {
 const paint = (on: boolean, code: string, s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 const clock = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 const secs = (ms: number): string => `${ms >= 0 ? '+' : '-'}${(Math.abs(ms) / 1000).toFixed(3)} s`;
-/** QEMU's ISO prefix (+ program name) or libvirt's own timestamp: the timeline column already says when. */
-const LINE_PREFIX =
-  /^(?:\d{4}-\d{2}-\d{2}T[\d:.]+Z (?:qemu[\w.+-]*: )?|\d{4}-\d{2}-\d{2} [\d:.]+\+0000: |\d+@\d+\.\d+:)/;
 const STATUS = /"status":\s*"([a-z-]+)"|new state ([a-z-]+)/;
 
 /** A short label for one timeline entry. */
@@ -50,7 +48,8 @@ export function label(e: SideEvidence): string {
       return `query-migrate: ${status?.[1] ?? '?'}${desc ? ` (${desc[1]})` : ''}`;
     }
     default: {
-      const t = e.text.replace(LINE_PREFIX, '');
+      // The timeline column already says when: drop the line's own timestamp and program prefix.
+      const t = e.text.slice(messageStart(e.text));
       return t.length > 90 ? `${t.slice(0, 87)}...` : t;
     }
   }
