@@ -14,6 +14,7 @@ import { spawnDyingWithParent } from '../src/sources/child-process.js';
 import type { LogLineRecord, RawRecord, SourceCallbacks, SourceStatus } from '../src/sources/types.js';
 
 import { FIXTURES } from './helpers/shared.js';
+import { until } from './helpers/until.js';
 const FIXTURE = `${FIXTURES}/qemu-7.2/journalctl-json-edge-cases.jsonl`;
 
 const quiet = { warn: () => {} };
@@ -28,14 +29,6 @@ function collector() {
     error: (stage, type, err) => void errors.push({ stage, type, err }),
   };
   return { records, statuses, errors, cb };
-}
-
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('journal entry parsing', () => {

@@ -12,6 +12,7 @@ import { JournaldSource, JOURNALD_ERRORS } from '../src/sources/journald/journal
 import { spawnDyingWithParent, type SpawnFn } from '../src/sources/child-process.js';
 import type { LogLineRecord, RawRecord, SourceCallbacks } from '../src/sources/types.js';
 import { journaldAvailable, startJournald, type JournaldNamespace } from './helpers/journald.js';
+import { until } from './helpers/until.js';
 
 const quiet = { warn: () => {} };
 const hasQemu = existsSync('/usr/bin/qemu-system-x86_64');
@@ -28,14 +29,6 @@ function collector(delayMs = 0) {
     error: (stage, type, err) => void errors.push({ stage, type, err }),
   };
   return { records, errors, cb };
-}
-
-async function until(check: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Minimal QMP client: greeting, capabilities, one command. */

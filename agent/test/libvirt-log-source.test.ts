@@ -19,6 +19,7 @@ import {
 } from '../src/sources/libvirt-log/libvirt-log-source.js';
 import { compileGlob, vmNameFromLogPath } from '../src/sources/libvirt-log/glob.js';
 import type { LogLineRecord, RawRecord, SourceCallbacks, SourceStatus } from '../src/sources/types.js';
+import { until } from './helpers/until.js';
 
 const quiet = { warn: () => {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,14 +34,6 @@ function collector() {
     error: (stage, type, err) => void errors.push({ stage, type, err }),
   };
   return { records, statuses, errors, cb, texts: () => records.map((r) => r.text) };
-}
-
-async function until(check: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
 }
 
 const num = (i: number) =>

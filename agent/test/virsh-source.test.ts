@@ -6,6 +6,7 @@ import { VirshSource, VIRSH_ERRORS } from '../src/sources/virsh/virsh-source.js'
 import type { RawRecord, SourceCallbacks, SourceStatus, VirshLineRecord } from '../src/sources/types.js';
 
 import { FIXTURES } from './helpers/shared.js';
+import { until } from './helpers/until.js';
 const EX = `${FIXTURES}/libvirt-examples/silent-failure-9.1`;
 const quiet = { warn: () => {} };
 
@@ -19,14 +20,6 @@ function collector() {
     error: (stage, type, err) => void errors.push({ stage, type, err }),
   };
   return { records, statuses, errors, cb };
-}
-
-async function until(check: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function fixtureLines(file: string): Promise<string[]> {

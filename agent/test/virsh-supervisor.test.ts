@@ -14,8 +14,7 @@ import {
   DEFAULT_BACKOFF,
   type ChildExit,
 } from '../src/sources/child-process.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { until } from './helpers/until.js';
 
 function alive(pid: number): boolean {
   try {
@@ -28,14 +27,6 @@ function alive(pid: number): boolean {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
-  }
-}
-
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(20);
   }
 }
 
