@@ -111,11 +111,11 @@ describe('MetricsSink', () => {
     const effects = sourceEffects();
     sink.handle([effects.at(-1)!], 0);
     expect(samples(await registry.metrics()).get(`${METRICS.inProgress}{role="source"}`)).toBe(0);
-    // The closed one stays closed even if a late effect or a restore names it again.
-    sink.restore([(effects[0] as Extract<Effect, { kind: 'session-opened' }>).session]);
+    // The closed one stays closed even if a late effect or a restart's re-announcement names it again.
+    sink.handle([effects[0]!], 0);
     expect(samples(await registry.metrics()).get(`${METRICS.inProgress}{role="source"}`)).toBe(0);
     const other = sourceEffects('hv-a', 'vm7')[0] as Extract<Effect, { kind: 'session-opened' }>;
-    sink.restore([other.session]);
+    sink.handle([other], 0); // how the pipeline re-announces a session restored from the recorder
     expect(samples(await registry.metrics()).get(`${METRICS.inProgress}{role="source"}`)).toBe(1);
   });
 

@@ -50,11 +50,6 @@ export class MetricsSink implements EffectSink, SelfMetrics {
     for (const v of VERDICTS) this.m.verdicts.inc({ [verdict]: v }, 0);
   }
 
-  /** After a restart: count the sessions the recorder restored as in progress. */
-  restore(sessions: readonly Session[]): void {
-    for (const s of sessions) if (!s.closed) this.track(s);
-  }
-
   handle(effects: readonly Effect[], _now?: number): void {
     for (const e of effects) {
       try {
