@@ -10,10 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INPUTS, type Session } from '@switchover/model';
-import { Orchestrator } from '../src/demo/orchestrator.js';
-import { startQemu, type QemuProcess } from '../src/demo/qemu.js';
-import { freePort, until } from '../src/demo/wait.js';
-import { inputUp } from '../src/sinks/exposition.js';
+import { Orchestrator, startQemu, type QemuProcess, freePort, until, inputUp } from '@switchover/testbed';
 
 const CLI = fileURLToPath(new URL('../bin/switchover.js', import.meta.url));
 let root: string;

@@ -16,7 +16,7 @@ describe('switchover CLI', () => {
     expect(await run('--help')).toMatchObject({ code: 0, out: expect.stringContaining('Commands:') });
     expect((await run()).code).toBe(2);
     expect(await run('--version')).toEqual({ code: 0, out: `switchover ${VERSION}\n`, err: '' });
-    for (const cmd of ['agent', 'review', 'demo']) {
+    for (const cmd of ['agent', 'review']) {
       const help = await run(cmd, '--help');
       expect(help.code).toBe(0);
       expect(help.out).toContain(`Usage: switchover ${cmd}`);
@@ -28,9 +28,6 @@ describe('switchover CLI', () => {
     const unknown = await run('migrate');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('unknown command "migrate"');
-    const bad = await run('demo', '--only', 'everything');
-    expect(bad.code).toBe(2);
-    expect(bad.err).toContain('unknown scenario everything');
     const opt = await run('agent', '--frobnicate');
     expect(opt.code).toBe(2);
     expect(opt.err).toContain('Usage: switchover agent');

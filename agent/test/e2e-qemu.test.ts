@@ -21,12 +21,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INPUTS, METRICS, pairSessions, SPANS, type Migration } from '@switchover/model';
 import type { Agent } from '../src/daemon/agent.js';
-import { isMigrationStatus, Orchestrator } from '../src/demo/orchestrator.js';
-import { startQemu, type QemuProcess } from '../src/demo/qemu.js';
+import {
+  isMigrationStatus,
+  Orchestrator,
+  startQemu,
+  type QemuProcess,
+  inputUp,
+  sampleValue,
+  freePort,
+  until,
+} from '@switchover/testbed';
 import { startTestAgent } from './helpers/agents.js';
-import { inputUp, sampleValue } from '../src/sinks/exposition.js';
 import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
-import { freePort, until } from '../src/demo/wait.js';
 
 const FAILURE_LINE =
   '0000:3b:00.1: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error';

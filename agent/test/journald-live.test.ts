@@ -11,7 +11,7 @@ import path from 'node:path';
 import { JournaldSource, JOURNALD_ERRORS } from '../src/sources/journald/journald-source.js';
 import { spawnDyingWithParent, type SpawnFn } from '../src/sources/child-process.js';
 import type { LogLineRecord, RawRecord, SourceCallbacks } from '../src/sources/types.js';
-import { journaldAvailable, startJournald, type JournaldNamespace } from './helpers/journald.js';
+import { journaldUnavailable, startJournald, type JournaldNamespace } from '@switchover/testbed';
 import { until } from './helpers/until.js';
 
 const quiet = { warn: () => {} };
@@ -54,7 +54,7 @@ async function qmp(socketPath: string, commands: object[]): Promise<void> {
   s.end();
 }
 
-describe.skipIf(!journaldAvailable())('JournaldSource with a real journald', () => {
+describe.skipIf(journaldUnavailable() !== null)('JournaldSource with a real journald', () => {
   let ns: JournaldNamespace;
   let dir: string;
   const children: ChildProcess[] = [];

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../src/daemon/agent.js';
 import { startTestAgent } from './helpers/agents.js';
-import { freePort } from '../src/demo/wait.js';
+import { freePort } from '@switchover/testbed';
 
 const RULES = resolve(import.meta.dirname, '../../dashboards/prometheus/rules/switchover-alerts.yaml');
 let root: string;

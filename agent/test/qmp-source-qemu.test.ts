@@ -4,9 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QmpSource } from '../src/sources/qmp/qmp-source.js';
 import type { QmpEventRecord, QmpReplyRecord, RawRecord, SourceStatus } from '../src/sources/types.js';
-import { Orchestrator } from '../src/demo/orchestrator.js';
-import { startQemu, type QemuProcess } from '../src/demo/qemu.js';
-import { freePort } from '../src/demo/wait.js';
+import { Orchestrator, startQemu, type QemuProcess, freePort } from '@switchover/testbed';
 
 /** Real QEMU 7.2 (tcg) with two monitors: the test orchestrates on one, the QmpSource reads the other. */
 

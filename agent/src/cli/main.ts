@@ -9,11 +9,12 @@ a VFIO device that failed RESUMING→RUNNING on the destination while every cont
 Commands:
   agent    run the per-host daemon (QMP, virsh relay, journald, libvirt logs → metrics, spans, recorder)
   review   review the logs of both hosts after an incident
-  demo     run real QEMU migrations between two local "hosts" and show what Switchover sees
 
 Options:
   -h, --help      help (also: switchover <command> --help)
   -v, --version   print the version
+
+The demo (real QEMU migrations between two local "hosts") runs from a clone: npm run demo
 
 Docs: README.md, deploy/README.md, deploy/switchover.example.yaml
 `;
@@ -32,10 +33,6 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   review: async () => {
     const m = await import('./review-command.js');
     return { run: m.reviewCommand, help: m.REVIEW_HELP };
-  },
-  demo: async () => {
-    const m = await import('./demo-command.js');
-    return { run: m.demoCommand, help: m.DEMO_HELP };
   },
 };
 

@@ -1,4 +1,4 @@
-import { until as untilValue } from '../../src/demo/wait.js';
+import { until as untilValue } from '@switchover/testbed';
 
 /** Wait for a condition in a test; throws after `ms`. The demo's `until`, for plain boolean checks. */
 export async function until(check: () => boolean, ms = 20_000): Promise<void> {

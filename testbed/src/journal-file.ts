@@ -1,25 +1,12 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { packagedBinary } from './debian.js';
 import { ExportEncoder, type ExportEntry } from './export-format.js';
 
-/** `systemd-journal-remote` is not on PATH on Debian: ask dpkg where the package put it. */
-export function journalRemoteBinary(): string | undefined {
-  try {
-    const out = execFileSync('dpkg', ['-L', 'systemd-journal-remote'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    const found = out.split('\n').find((l) => l.endsWith('/systemd-journal-remote'));
-    if (found && existsSync(found)) return found;
-  } catch {
-    // fall through to the usual locations
-  }
-  return ['/lib/systemd/systemd-journal-remote', '/usr/lib/systemd/systemd-journal-remote'].find((p) =>
-    existsSync(p),
-  );
-}
+/** `systemd-journal-remote` is not on PATH on Debian. */
+export const journalRemoteBinary = (): string | undefined =>
+  packagedBinary('systemd-journal-remote', 'systemd-journal-remote');
 
 export interface WrittenJournal {
   dir: string;

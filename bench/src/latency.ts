@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Agent } from '../daemon/agent.js';
+import type { Agent } from '@switchover/agent';
 import type { LatencyInput } from './options.js';
 import { MetricsProbe } from './probe.js';
 import { distribution, type Distribution } from './stats.js';

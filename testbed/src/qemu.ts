@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawnDyingWithParent } from '../sources/child-process.js';
+import { spawnOwned } from './spawn.js';
 
 export interface QemuOptions {
   binary?: string;
@@ -52,7 +52,7 @@ export async function startQemu(o: QemuOptions): Promise<QemuProcess> {
     ...(o.extraArgs ?? []),
   ];
   const fd = o.logFile ? openSync(o.logFile, 'a') : null;
-  const child = spawnDyingWithParent(o.binary ?? 'qemu-system-x86_64', args, {
+  const child = spawnOwned(o.binary ?? 'qemu-system-x86_64', args, {
     stdio: ['ignore', fd ?? 'ignore', fd ?? 'pipe'],
   });
   if (fd !== null) closeSync(fd);

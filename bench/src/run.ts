@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (node dist/bench/run.js): Switchover's benchmarks. Prints figures against a
+ * `npm run bench` (npm run bench -w @switchover/bench --): Switchover's benchmarks. Prints figures against a
  * baseline measured in the same run and writes a JSON copy to bench-results/; performance is
  * reported, not asserted. Exit 0 when it ran; 1 when a part failed or found other sessions than it
  * generated (the figures would be meaningless); 2 on bad flags; 130 when interrupted.
@@ -48,7 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const startedAt = new Date();
-  const command = `node dist/bench/run.js${argv.length ? ` ${argv.join(' ')}` : ''}`;
+  const command = `npm run bench -w @switchover/bench --${argv.length ? ` ${argv.join(' ')}` : ''}`;
   const env = {
     node: process.version,
     cpus: os.cpus().length,

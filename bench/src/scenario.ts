@@ -1,5 +1,5 @@
 import type { Role, SideOutcome } from '@switchover/model';
-import type { ExportEntry } from './export-format.js';
+import type { ExportEntry } from '@switchover/testbed';
 import {
   KIND_RESULT,
   MAX_MIGRATION_LINES,

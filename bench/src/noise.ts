@@ -1,4 +1,4 @@
-import type { ExportEntry } from './export-format.js';
+import type { ExportEntry } from '@switchover/testbed';
 
 /**
  * Host noise for the generated journal: what a hypervisor's journal is mostly made of (sshd, the

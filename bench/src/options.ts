@@ -1,5 +1,5 @@
 /**
- * Command-line flags of `node dist/bench/run.js`. Defaults meet the issue's minimums (≥ 1M journal
+ * Command-line flags of `npm run bench -w @switchover/bench --`. Defaults meet the issue's minimums (≥ 1M journal
  * entries, ≥ 100 latency runs); every bad value is reported at once, before anything starts.
  */
 export const PARTS = ['throughput', 'latency'] as const;
@@ -37,7 +37,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   keep: false,
 };
 
-export const USAGE = `usage: node dist/bench/run.js [options]
+export const USAGE = `usage: npm run bench -w @switchover/bench -- [options]
   --only throughput|latency   run one part (default: both)
   --entries N                 journal entries to generate (default ${DEFAULT_OPTIONS.entries})
   --migrations N              QEMU migrations among them (default ${DEFAULT_OPTIONS.migrations})

@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Agent } from '../daemon/agent.js';
+import type { Agent } from '@switchover/agent';
 import { startBenchAgent } from './bench-agent.js';
 import type { Cleanups } from './cleanups.js';
-import { journaldUnavailable, startJournald } from './journald-namespace.js';
+import { journaldUnavailable, startJournald } from '@switchover/testbed';
 import { measureLatency, type LatencyResult } from './latency.js';
 import { fileRunner } from './latency-file.js';
 import { journalRunner } from './latency-journal.js';

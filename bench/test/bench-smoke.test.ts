@@ -5,12 +5,11 @@
  * figures themselves are not asserted.
  */
 import { describe, expect, it } from 'vitest';
-import { Cleanups } from '../src/bench/cleanups.js';
-import { journalRemoteBinary } from '../src/bench/journal-file.js';
-import { runLatency } from '../src/bench/latency-bench.js';
-import { parseArgs } from '../src/bench/options.js';
-import { sampleValue } from '../src/sinks/exposition.js';
-import { checkTally, runThroughput } from '../src/bench/throughput-bench.js';
+import { Cleanups } from '../src/cleanups.js';
+import { journalRemoteBinary, sampleValue } from '@switchover/testbed';
+import { runLatency } from '../src/latency-bench.js';
+import { parseArgs } from '../src/options.js';
+import { checkTally, runThroughput } from '../src/throughput-bench.js';
 
 const quiet = (): void => {};
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { LABELS, METRICS } from '@switchover/model';
-import { sampleValue } from '../sinks/exposition.js';
+import { sampleValue } from '@switchover/testbed';
 
 /**
  * Scrapes the agent's `/metrics` over real HTTP (a keep-alive connection, as Prometheus uses) and

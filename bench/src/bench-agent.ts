@@ -1,7 +1,5 @@
 import path from 'node:path';
-import { defaultConfig, type AgentConfig } from '../config/schema.js';
-import { Agent } from '../daemon/agent.js';
-import { silentLogger } from '../log.js';
+import { Agent, defaultConfig, silentLogger, type AgentConfig } from '@switchover/agent';
 
 export const BENCH_HOST = 'bench-host';
 

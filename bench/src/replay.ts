@@ -6,12 +6,12 @@ import {
   DEFAULT_CORRELATOR_CONFIG,
   type CorrelatorState,
   type Effect,
-} from '../correlator/index.js';
-import { decode } from '../decoders/index.js';
-import { parseEntry } from '../sources/journald/entry.js';
-import { PidVmCache } from '../sources/journald/pid-vm-cache.js';
-import { LineSplitter } from '../sources/line-splitter.js';
-import type { LogLineRecord } from '../sources/types.js';
+} from '@switchover/agent';
+import { decode } from '@switchover/agent';
+import { parseEntry } from '@switchover/agent';
+import { PidVmCache } from '@switchover/agent';
+import { LineSplitter } from '@switchover/agent';
+import type { LogLineRecord } from '@switchover/agent';
 
 export interface ReplayTally {
   entries: number;

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LineSplitter } from '../sources/line-splitter.js';
+import { LineSplitter } from '@switchover/agent';
 import { FAILURE_LINE, type LatencyRunner, type VmStream } from './latency.js';
-import { streamHeader, type JournaldNamespace } from './journald-namespace.js';
+import { streamHeader, type JournaldNamespace } from '@switchover/testbed';
 
 /**
  * The writer a QEMU would be: a process whose command line carries `-name guest=VM` and whose stderr

@@ -3,12 +3,18 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INPUTS, LABELS, METRICS, pairSessions, type Migration } from '@switchover/model';
-import { inputUp, sampleValue } from '../sinks/exposition.js';
+import {
+  freePort,
+  inputUp,
+  isMigrationStatus,
+  Orchestrator,
+  sampleValue,
+  startQemu,
+  until,
+  type QemuProcess,
+} from '@switchover/testbed';
 import { metricsOf, sessionsOf, type DemoHost } from './hosts.js';
-import { isMigrationStatus, Orchestrator } from './orchestrator.js';
-import { startQemu, type QemuProcess } from './qemu.js';
 import type { Scenario } from './scenarios.js';
-import { freePort, until } from './wait.js';
 
 export interface MigrationContext {
   src: DemoHost;

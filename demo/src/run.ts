@@ -2,8 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { renderMigration } from '../review/render-text.js';
+import { agentCli, renderMigration } from '@switchover/agent';
 import { prepareHost, startAgent, stopAgent, waitHealthy, writeAgentConfig, type DemoHost } from './hosts.js';
 import { runMigration } from './migrate.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
@@ -58,7 +57,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult[]> {
   );
   println(`  ${checkQemu(o.qemuBinary)} (TCG, 64 MiB guests; only the VFIO device is simulated)`);
   const root = mkdtempSync(join(tmpdir(), 'switchover-demo-'));
-  const cli = fileURLToPath(new URL('../../bin/switchover.js', import.meta.url));
+  const cli = agentCli;
   const hosts: DemoHost[] = [
     prepareHost(root, 'hv-a', o.basePort),
     prepareHost(root, 'hv-b', o.basePort + 1),

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { journalRemoteBinary, writeJournal, type WrittenJournal } from './journal-file.js';
+import { journalRemoteBinary, writeJournal, type WrittenJournal } from '@switchover/testbed';
 import type { ReplayTally } from './replay.js';
 import {
   DEFAULT_SCENARIO,
