@@ -53,6 +53,7 @@ interface Expected {
 /** The banner renderReview prints for each verdict (kept here so a renamed banner fails a test). */
 const BANNER: Record<Verdict, string> = {
   succeeded: 'SUCCEEDED',
+  'destination-lost': 'DESTINATION LOST',
   'silent-destination-failure': 'SILENT DESTINATION FAILURE',
   failed: 'FAILED',
   cancelled: 'CANCELLED',

@@ -93,12 +93,13 @@ export function pairSessions(sessions: readonly Session[], options: PairOptions 
 }
 
 const VERDICT_RANK: Record<Verdict, number> = {
-  'silent-destination-failure': 0,
-  failed: 1,
-  'in-progress': 2,
-  unverified: 3,
-  cancelled: 4,
-  succeeded: 5,
+  'destination-lost': 0,
+  'silent-destination-failure': 1,
+  failed: 2,
+  'in-progress': 3,
+  unverified: 4,
+  cancelled: 5,
+  succeeded: 6,
 };
 
 /** Problems first, then newest first. */

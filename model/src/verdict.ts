@@ -1,6 +1,7 @@
 /** The one verdict a migration gets once both sides (or the one side seen) are known. */
 export const VERDICTS = [
   'succeeded',
+  'destination-lost',
   'silent-destination-failure',
   'failed',
   'cancelled',
@@ -9,8 +10,12 @@ export const VERDICTS = [
 ] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-/** Verdicts that need a human; the panel and `review` sort these first. */
-export const PROBLEM_VERDICTS: readonly Verdict[] = ['silent-destination-failure', 'failed'];
+/** Verdicts that need a human, most severe first; the panel and `review` sort these first. */
+export const PROBLEM_VERDICTS: readonly Verdict[] = [
+  'destination-lost',
+  'silent-destination-failure',
+  'failed',
+];
 
 export const isProblem = (v: Verdict): boolean => PROBLEM_VERDICTS.includes(v);
 

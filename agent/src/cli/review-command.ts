@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { isProblem } from '@switchover/model';
 import { review, ReviewInputError, type HostFile } from '../review/review.js';
 import { toReviewJson } from '../review/render-json.js';
 import { renderReview } from '../review/render-text.js';
@@ -83,7 +84,5 @@ export async function reviewCommand(argv: string[], io: Io): Promise<number> {
   }
   if (values.json) io.out(`${JSON.stringify(toReviewJson(result), null, 2)}\n`);
   else io.out(`${renderReview(result, { color: io.isTTY && !values['no-color'] && !io.env.NO_COLOR })}\n`);
-  return result.migrations.some((m) => m.verdict === 'failed' || m.verdict === 'silent-destination-failure')
-    ? EXIT.problemFound
-    : EXIT.ok;
+  return result.migrations.some((m) => isProblem(m.verdict)) ? EXIT.problemFound : EXIT.ok;
 }

@@ -1,4 +1,4 @@
-import type { Migration, Session, Verdict } from '@switchover/model';
+import { isProblem, type Migration, type Session, type Verdict } from '@switchover/model';
 import { keyEvidence, timeline, type SideEvidence } from './evidence.js';
 import type { ReviewResult } from './review.js';
 import { messageStart } from '../decoders/index.js';
@@ -11,6 +11,7 @@ export interface TextOptions {
 
 const VERDICT_TEXT: Record<Verdict, string> = {
   succeeded: 'SUCCEEDED',
+  'destination-lost': 'DESTINATION LOST (the VM runs nowhere)',
   'silent-destination-failure': 'SILENT DESTINATION FAILURE',
   failed: 'FAILED',
   cancelled: 'CANCELLED',
@@ -19,6 +20,7 @@ const VERDICT_TEXT: Record<Verdict, string> = {
 };
 const VERDICT_COLOR: Record<Verdict, string> = {
   succeeded: '32',
+  'destination-lost': '1;41;97',
   'silent-destination-failure': '1;41;97',
   failed: '1;31',
   cancelled: '33',
@@ -114,9 +116,7 @@ export function renderReview(r: ReviewResult, opts: TextOptions): string {
     for (const o of r.unattributed)
       parts.push(`  ${o.host}  ${o.origin.file ?? ''}:${o.origin.line ?? '?'}  ${o.raw ?? ''}`);
   }
-  const problems = r.migrations.filter(
-    (m) => m.verdict === 'failed' || m.verdict === 'silent-destination-failure',
-  ).length;
+  const problems = r.migrations.filter((m) => isProblem(m.verdict)).length;
   parts.push(
     '',
     `${r.migrations.length} migration${r.migrations.length === 1 ? '' : 's'}, ${problems} with a failure.`,

@@ -6,6 +6,7 @@ import { TEST_IDS } from '../testIds';
 import { verdictColors } from './styles';
 
 export const VERDICT_LABELS: Record<Verdict, string> = {
+  'destination-lost': 'DESTINATION LOST',
   'silent-destination-failure': 'SILENT DESTINATION FAILURE',
   failed: 'Failed',
   cancelled: 'Cancelled',

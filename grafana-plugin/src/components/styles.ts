@@ -14,6 +14,7 @@ export const rowHeight = (lanes: number): number => ROW_HEADER_PX + lanes * LANE
 export function verdictColors(theme: GrafanaTheme2, v: Verdict): { bg: string; fg: string } {
   const c = theme.colors;
   switch (v) {
+    case 'destination-lost':
     case 'silent-destination-failure':
       return { bg: c.error.main, fg: c.error.contrastText };
     case 'failed':
