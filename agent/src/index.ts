@@ -9,20 +9,12 @@ export const agentCli = fileURLToPath(new URL('../bin/switchover.js', import.met
 
 export { defaultConfig, type AgentConfig } from './config/schema.js';
 export { Agent, type AgentDeps } from './daemon/agent.js';
-export { createLogger, silentLogger, type Logger } from './log.js';
+export { createLogger, silentLogger, type Logger } from './lib/log.js';
 export { renderMigration } from './review/render-text.js';
 export { review, type HostFile, type ReviewResult } from './review/review.js';
 export { LineSplitter } from './sources/line-splitter.js';
-// Until the ingest module exists (bench/src/replay.ts).
-export {
-  flush,
-  initialState,
-  transition,
-  DEFAULT_CORRELATOR_CONFIG,
-  type CorrelatorState,
-  type Effect,
-} from './correlator/index.js';
-export { decode } from './decoders/index.js';
-export { parseEntry } from './sources/journald/entry.js';
-export { PidVmCache } from './sources/journald/pid-vm-cache.js';
-export type { LogLineRecord } from './sources/types.js';
+export type { Effect } from './correlator/index.js';
+export { Ingest, Replay } from './ingest/ingest.js';
+export { parseEntry } from './records/journal-entry.js';
+export { JournalRecords } from './records/journal-records.js';
+export { PidVmCache } from './records/pid-vm-cache.js';

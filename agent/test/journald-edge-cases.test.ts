@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/lib/log.js';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,16 +9,18 @@ import {
   journaldCheckpointName,
   JOURNALD_ERRORS,
 } from '../src/sources/journald/journald-source.js';
-import { parseEntry, vmFromCmdline } from '../src/sources/journald/entry.js';
-import { readLocalBootId } from '../src/sources/journald/pid-vm-cache.js';
+import { parseEntry } from '../src/records/journal-entry.js';
+import { vmFromCmdline } from '../src/records/qemu-cmdline.js';
+import { readLocalBootId } from '../src/sources/journald/proc.js';
 import { spawnDyingWithParent } from '../src/sources/child-process.js';
-import type { LogLineRecord, RawRecord, SourceCallbacks, SourceStatus } from '../src/sources/types.js';
+import type { LogLineRecord, RawRecord } from '../src/records/types.js';
+import type { SourceCallbacks, SourceStatus } from '../src/sources/types.js';
 
 import { FIXTURES } from './helpers/shared.js';
 import { until } from './helpers/until.js';
 const FIXTURE = `${FIXTURES}/qemu-7.2/journalctl-json-edge-cases.jsonl`;
 
-const quiet = { warn: () => {} };
+const quiet = silentLogger;
 
 function collector() {
   const records: RawRecord[] = [];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseEntry } from '../src/sources/journald/entry.js';
+import { parseEntry } from '../src/records/journal-entry.js';
 import { FIXTURES } from './helpers/shared.js';
 
 /** What parseEntry must give: the same as reading the fields after a full JSON.parse. */

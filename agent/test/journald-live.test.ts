@@ -2,6 +2,7 @@
  * JournaldSource against a real standalone systemd-journald namespace and a real QEMU 7.2.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/lib/log.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,11 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { JournaldSource, JOURNALD_ERRORS } from '../src/sources/journald/journald-source.js';
 import { spawnDyingWithParent, type SpawnFn } from '../src/sources/child-process.js';
-import type { LogLineRecord, RawRecord, SourceCallbacks } from '../src/sources/types.js';
+import type { LogLineRecord, RawRecord } from '../src/records/types.js';
+import type { SourceCallbacks } from '../src/sources/types.js';
 import { journaldUnavailable, startJournald, type JournaldNamespace } from '@switchover/testbed';
 import { until } from './helpers/until.js';
 
-const quiet = { warn: () => {} };
+const quiet = silentLogger;
 const hasQemu = existsSync('/usr/bin/qemu-system-x86_64');
 
 function collector(delayMs = 0) {

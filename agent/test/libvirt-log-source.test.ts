@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/lib/log.js';
 import {
   appendFile,
   copyFile,
@@ -18,10 +19,11 @@ import {
   type LibvirtLogSourceConfig,
 } from '../src/sources/libvirt-log/libvirt-log-source.js';
 import { compileGlob, vmNameFromLogPath } from '../src/sources/libvirt-log/glob.js';
-import type { LogLineRecord, RawRecord, SourceCallbacks, SourceStatus } from '../src/sources/types.js';
+import type { LogLineRecord, RawRecord } from '../src/records/types.js';
+import type { SourceCallbacks, SourceStatus } from '../src/sources/types.js';
 import { until } from './helpers/until.js';
 
-const quiet = { warn: () => {} };
+const quiet = silentLogger;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function collector() {

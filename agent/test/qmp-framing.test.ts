@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isReadOnlyCommand } from '../src/sources/qmp/allowlist.js';
-import { Backoff } from '../src/sources/qmp/backoff.js';
+import { Backoff } from '../src/lib/backoff.js';
 import { LineFramer } from '../src/sources/qmp/framing.js';
 
 describe('LineFramer', () => {
@@ -81,7 +81,7 @@ describe('allowlist', () => {
 
 describe('Backoff', () => {
   it('grows the ceiling exponentially up to max with full jitter, and resets', () => {
-    const b = new Backoff({ baseMs: 100, maxMs: 5000, random: () => 0.999999 });
+    const b = new Backoff({ initialMs: 100, maxMs: 5000, random: () => 0.999999 });
     expect([1, 2, 3, 4, 5, 6, 7, 8].map(() => b.next())).toEqual([99, 199, 399, 799, 1599, 3199, 4999, 4999]);
     b.reset();
     expect(b.next()).toBe(99);
@@ -90,7 +90,7 @@ describe('Backoff', () => {
   });
 
   it('rejects a nonsensical configuration at construction', () => {
-    expect(() => new Backoff({ baseMs: 0 })).toThrow(RangeError);
-    expect(() => new Backoff({ baseMs: 500, maxMs: 100 })).toThrow(RangeError);
+    expect(() => new Backoff({ initialMs: 0 })).toThrow(RangeError);
+    expect(() => new Backoff({ initialMs: 500, maxMs: 100 })).toThrow(RangeError);
   });
 });

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isReadOnlyCommand } from '../src/sources/qmp/allowlist.js';
 import { globToRegExp, parseGlobs } from '../src/sources/qmp/discovery.js';
 import { QmpSource } from '../src/sources/qmp/qmp-source.js';
-import type { QmpEventRecord, QmpReplyRecord, RawRecord, SourceStatus } from '../src/sources/types.js';
+import type { QmpEventRecord, QmpReplyRecord, RawRecord } from '../src/records/types.js';
+import type { SourceStatus } from '../src/sources/types.js';
 import { startFakeQmpServer, type FakeHandler, type FakeQmpServer } from './helpers/fake-qmp-server.js';
 
 /** QmpSource lifecycle against the scriptable fake server: identity details, reconnects, socket loss. */

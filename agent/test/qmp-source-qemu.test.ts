@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QmpSource } from '../src/sources/qmp/qmp-source.js';
-import type { QmpEventRecord, QmpReplyRecord, RawRecord, SourceStatus } from '../src/sources/types.js';
+import type { QmpEventRecord, QmpReplyRecord, RawRecord } from '../src/records/types.js';
+import type { SourceStatus } from '../src/sources/types.js';
 import { Orchestrator, startQemu, type QemuProcess, freePort } from '@switchover/testbed';
 
 /** Real QEMU 7.2 (tcg) with two monitors: the test orchestrates on one, the QmpSource reads the other. */

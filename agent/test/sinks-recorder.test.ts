@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSession, type Observation, type Session } from '@switchover/model';
 import type { CorrelatorState } from '../src/correlator/types.js';
-import { FileRecorder, readRecorderFile } from '../src/sinks/recorder.js';
+import { FileRecorder } from '../src/recorder/file-recorder.js';
+import { readRecorderFile } from '../src/recorder/format.js';
 import { T0 } from './sinks-fixtures.js';
 
 const dirs: string[] = [];

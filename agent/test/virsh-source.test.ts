@@ -1,14 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/lib/log.js';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { VirshSource, VIRSH_ERRORS } from '../src/sources/virsh/virsh-source.js';
-import type { RawRecord, SourceCallbacks, SourceStatus, VirshLineRecord } from '../src/sources/types.js';
+import type { RawRecord, VirshLineRecord } from '../src/records/types.js';
+import type { SourceCallbacks, SourceStatus } from '../src/sources/types.js';
 
 import { FIXTURES } from './helpers/shared.js';
 import { until } from './helpers/until.js';
 const EX = `${FIXTURES}/libvirt-examples/silent-failure-9.1`;
-const quiet = { warn: () => {} };
+const quiet = silentLogger;
 
 function collector() {
   const records: VirshLineRecord[] = [];

@@ -8,12 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  backoffDelay,
-  ChildSupervisor,
-  DEFAULT_BACKOFF,
-  type ChildExit,
-} from '../src/sources/child-process.js';
+import { backoffDelay, RESTART_BACKOFF } from '../src/lib/backoff.js';
+import { ChildSupervisor, type ChildExit } from '../src/sources/child-process.js';
 import { until } from './helpers/until.js';
 
 function alive(pid: number): boolean {
@@ -32,7 +28,7 @@ function alive(pid: number): boolean {
 
 describe('backoffDelay', () => {
   it('doubles from the initial delay, caps at the maximum and stays inside the jitter band', () => {
-    const o = { ...DEFAULT_BACKOFF, initialMs: 100, maxMs: 1000, jitter: 0.2 };
+    const o = { ...RESTART_BACKOFF, initialMs: 100, maxMs: 1000, jitter: 0.2 };
     expect([0, 1, 2, 3, 4, 5].map((a) => backoffDelay(a, o, () => 0.5))).toEqual([
       100, 200, 400, 800, 1000, 1000,
     ]);
@@ -116,7 +112,7 @@ describe('ChildSupervisor', () => {
     await writeFile(
       owner,
       `import { VirshSource } from ${JSON.stringify(src)};\n` +
-        `const s = new VirshSource({ host: 'h', virsh: ${JSON.stringify(fake)} }, { record() {}, status() {}, error() {} }, { logger: { warn() {} } });\n` +
+        `const s = new VirshSource({ host: 'h', virsh: ${JSON.stringify(fake)} }, { record() {}, status() {}, error() {} }, { logger: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } });\n` +
         `await s.start();\nsetInterval(() => {}, 1000);\n`,
     );
     const viteNode = path.resolve(__dirname, '../../node_modules/vite-node/vite-node.mjs');

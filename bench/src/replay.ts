@@ -1,17 +1,13 @@
 import type { Role, SideOutcome } from '@switchover/model';
 import {
-  flush,
-  initialState,
-  transition,
-  DEFAULT_CORRELATOR_CONFIG,
-  type CorrelatorState,
+  Ingest,
+  JournalRecords,
+  LineSplitter,
+  parseEntry,
+  PidVmCache,
+  Replay,
   type Effect,
 } from '@switchover/agent';
-import { decode } from '@switchover/agent';
-import { parseEntry } from '@switchover/agent';
-import { PidVmCache } from '@switchover/agent';
-import { LineSplitter } from '@switchover/agent';
-import type { LogLineRecord } from '@switchover/agent';
 
 export interface ReplayTally {
   entries: number;
@@ -48,22 +44,23 @@ const newTally = (): ReplayTally => ({
 });
 
 /**
- * The agent's journald path without the child process and the sinks: `journalctl -o json` bytes →
- * `LineSplitter` → `parseEntry` → pid→VM cache → one `log-line` record per message line → `decode()`
- * → `transition()`. Mirrors `JournaldSource.handleLine` and `Pipeline` step for step, so its speed is
- * the agent's decode + correlate speed. `now` is the journal's own time (the replay runs faster than
- * the journal was written), so windows open and close as they did live.
+ * The agent's journald path without the child process and the sinks, through the product's own code:
+ * `journalctl -o json` bytes → `LineSplitter` → `parseEntry` → `JournalRecords` (VM and time rules) →
+ * `Ingest` (decoders → correlator). So its speed is the agent's decode + correlate speed. Time is the
+ * journal's own (`Replay`: the replay runs faster than the journal was written), so windows open and
+ * close as they did live.
  */
 export class JournalReplay {
   readonly tally = newTally();
   private readonly splitter = new LineSplitter();
-  // Journal files from elsewhere: pids mean nothing in this /proc (as with `--directory`).
-  private readonly cache = new PidVmCache(undefined);
-  private state: CorrelatorState = initialState();
-  private now = Number.NEGATIVE_INFINITY;
-  private readonly config = DEFAULT_CORRELATOR_CONFIG;
+  private readonly ingest = new Ingest();
+  private readonly replay = new Replay(this.ingest);
+  private readonly toRecords: JournalRecords;
 
-  constructor(private readonly host: string) {}
+  constructor(host: string) {
+    // Journal files from elsewhere: pids mean nothing in this /proc (as with `--directory`).
+    this.toRecords = new JournalRecords({ host, cache: new PidVmCache(undefined) });
+  }
 
   async push(chunk: Buffer): Promise<void> {
     for (const line of this.splitter.push(chunk)) await this.entry(line.text);
@@ -73,7 +70,7 @@ export class JournalReplay {
   finish(): ReplayTally {
     const last = this.splitter.flush();
     if (last) this.tally.badJson += 1; // journalctl always ends its lines
-    this.collect(flush(this.state, Number.POSITIVE_INFINITY, this.config).effects);
+    this.collect(this.replay.end().effects);
     return this.tally;
   }
 
@@ -85,32 +82,18 @@ export class JournalReplay {
       t.badJson += 1;
       return;
     }
-    const e = res.entry;
-    if (e.lines === null) {
+    if (res.entry.lines === null) {
       t.nullMessages += 1;
       return;
     }
-    if (e.lines.length === 0) return;
-    const vm = await this.cache.resolve(e.pid, e.bootId, e.cmdline);
-    if (e.realtimeMs !== undefined && e.realtimeMs > this.now) this.now = e.realtimeMs;
-    for (const text of e.lines) {
+    for (const record of await this.toRecords.records(res.entry)) {
       t.lines += 1;
-      const r: LogLineRecord = {
-        kind: 'log-line',
-        host: this.host,
-        vm,
-        arrival: this.now,
-        origin: { kind: 'journald' },
-        text,
-      };
-      if (e.realtimeMs !== undefined) r.transportTime = e.realtimeMs;
-      const d = decode(r);
+      const d = this.ingest.decode(record);
       t[d.status] += 1;
       for (const observation of d.observations) {
         t.observations += 1;
-        const step = transition(this.state, { kind: 'observation', observation }, this.now, this.config);
-        this.state = step.state;
-        if (step.effects.length) this.collect(step.effects);
+        const effects = this.replay.observe(observation);
+        if (effects.length) this.collect(effects);
       }
     }
   }

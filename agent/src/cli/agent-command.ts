@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { DEFAULT_CONFIG_PATH } from '../config/schema.js';
 import { Agent } from '../daemon/agent.js';
 import { SystemdNotifier } from '../daemon/notify.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../lib/log.js';
 import { EXIT, type Io } from './usage.js';
 import { VERSION } from './version.js';
 

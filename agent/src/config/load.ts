@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { defaultConfig, LOG_LEVELS, type AgentConfig } from './schema.js';
+import { LOG_LEVELS } from '../lib/log.js';
+import { defaultConfig, type AgentConfig } from './schema.js';
 
 /** Every problem in a configuration, reported at once. */
 export class ConfigError extends Error {

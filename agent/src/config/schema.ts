@@ -1,3 +1,5 @@
+import type { LogLevel } from '../lib/log.js';
+
 /** The agent's configuration, after defaults and environment overrides. Documented in deploy/switchover.example.yaml. */
 export interface AgentConfig {
   /** Host name in metrics, spans and pairing. */
@@ -27,9 +29,6 @@ export interface AgentConfig {
   otlp: { endpoint: string | null; headers: Record<string, string> };
   log: { level: LogLevel };
 }
-
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULT_CONFIG_PATH = '/etc/switchover/agent.yaml';
 

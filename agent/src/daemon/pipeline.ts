@@ -1,16 +1,11 @@
 import type { Observation, Session } from '@switchover/model';
-import { decode as defaultDecode } from '../decoders/index.js';
-import { initialState, transition } from '../correlator/index.js';
-import {
-  DEFAULT_CORRELATOR_CONFIG,
-  type CorrelatorConfig,
-  type CorrelatorState,
-  type Effect,
-} from '../correlator/types.js';
-import type { Decode } from '../decoders/types.js';
-import type { Logger } from '../log.js';
-import type { EffectSink, Recorder, SelfMetrics } from '../sinks/types.js';
-import type { RawRecord } from '../sources/types.js';
+import type { CorrelatorConfig, Effect } from '../correlator/index.js';
+import type { Decode } from '../decoders/index.js';
+import { Ingest } from '../ingest/ingest.js';
+import type { Logger } from '../lib/log.js';
+import type { RawRecord } from '../records/types.js';
+import type { Recorder } from '../recorder/types.js';
+import type { EffectSink, SelfMetrics } from '../sinks/types.js';
 
 export interface PipelineDeps {
   recorder: Recorder;
@@ -23,32 +18,28 @@ export interface PipelineDeps {
 }
 
 /**
- * Sources → decoders → recorder → correlator → sinks, one record at a time. `ingest()` resolves once the
- * record's observations are in the flight recorder and its effects handed to the sinks, so a source
- * may checkpoint (journal cursor, file offset) right after it.
+ * The daemon's side of the one ingest path (`Ingest`): records arrive from the sources, their
+ * observations go to the flight recorder before the correlator sees them, and the effects to the
+ * sinks, one record at a time in arrival order. `ingest()` resolves once the record's observations
+ * are recorded and its effects handed on, so a source may checkpoint (journal cursor, file offset)
+ * right after it. Time is the agent's wall clock.
  */
 export class Pipeline {
-  private state: CorrelatorState = initialState();
+  private readonly core: Ingest;
   private queue: Promise<void> = Promise.resolve();
   private readonly clock: () => number;
-  private readonly decode: Decode;
-  private readonly config: CorrelatorConfig;
   private readonly listeners = new Set<(effects: readonly Effect[]) => void>();
 
   constructor(private readonly deps: PipelineDeps) {
     this.clock = deps.clock ?? Date.now;
-    this.decode = deps.decode ?? defaultDecode;
-    this.config = { ...DEFAULT_CORRELATOR_CONFIG, ...deps.correlator };
+    this.core = new Ingest(deps.correlator, deps.decode);
   }
 
   /** Resume from the recorder's last snapshot; re-announces open sessions so sinks count them as in progress. */
   async restore(): Promise<number> {
     const { state } = await this.deps.recorder.load();
     if (!state) return 0;
-    this.state = state;
-    const open = Object.values(state.vms)
-      .map((v) => v.session)
-      .filter((s): s is Session => s !== null);
+    const open = this.core.restore(state);
     this.dispatch(open.map((session) => ({ kind: 'session-opened', session })));
     return open.length;
   }
@@ -56,7 +47,7 @@ export class Pipeline {
   ingest(record: RawRecord): Promise<void> {
     const input = record.origin.kind;
     this.deps.self.recordSeen(input);
-    const result = this.decode(record);
+    const result = this.core.decode(record);
     if (result.status === 'unknown') this.deps.self.unknownRecord(input);
     if (result.observations.length === 0) return this.queue;
     const next = this.queue.then(() => this.process(result.observations));
@@ -66,7 +57,7 @@ export class Pipeline {
 
   /** Advance time: closes destination windows that elapsed. */
   tick(): Promise<void> {
-    this.queue = this.queue.then(() => this.step({ kind: 'tick' })).catch(() => undefined);
+    this.queue = this.queue.then(() => this.step(null)).catch(() => undefined);
     return this.queue;
   }
 
@@ -78,7 +69,7 @@ export class Pipeline {
 
   async snapshot(): Promise<void> {
     try {
-      await this.deps.recorder.snapshot(this.state);
+      await this.deps.recorder.snapshot(this.core.snapshot());
     } catch (err) {
       this.failed('recorder', 'snapshot_failed', err);
     }
@@ -90,9 +81,7 @@ export class Pipeline {
   }
 
   openSessions(): Session[] {
-    return Object.values(this.state.vms)
-      .map((v) => v.session)
-      .filter((s): s is Session => s !== null);
+    return this.core.openSessions();
   }
 
   private async process(observations: Observation[]): Promise<void> {
@@ -102,15 +91,15 @@ export class Pipeline {
       // The recorder is a copy for later review; live detection must go on without it.
       this.failed('recorder', 'append_failed', err);
     }
-    for (const observation of observations) await this.step({ kind: 'observation', observation });
+    for (const observation of observations) await this.step(observation);
   }
 
-  private async step(input: Parameters<typeof transition>[1]): Promise<void> {
+  /** One observation (or, for null, a tick) through the correlator at the wall clock's now. */
+  private async step(observation: Observation | null): Promise<void> {
     let effects: Effect[];
     try {
-      const r = transition(this.state, input, this.clock(), this.config);
-      this.state = r.state;
-      effects = r.effects;
+      const now = this.clock();
+      effects = observation ? this.core.observe(observation, now) : this.core.tick(now);
     } catch (err) {
       this.failed('correlator', 'transition_failed', err);
       return;

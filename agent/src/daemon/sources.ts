@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../lib/log.js';
 import { JournaldSource } from '../sources/journald/journald-source.js';
 import { LibvirtLogSource } from '../sources/libvirt-log/libvirt-log-source.js';
 import { QmpSource } from '../sources/qmp/qmp-source.js';

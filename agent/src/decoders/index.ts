@@ -1,4 +1,4 @@
-import type { RawRecord } from '../sources/types.js';
+import type { RawRecord } from '../records/types.js';
 import { UNKNOWN_RESULT } from './common.js';
 import { decodeLogLine } from './log-line.js';
 import { decodeQmpEvent } from './qmp-event.js';
@@ -10,7 +10,6 @@ export type { Decode, DecodeResult } from './types.js';
 export { lineTimestamp, parseIsoPrefix, parseLibvirtPrefix, parseTidPrefix, qmpTime } from './time.js';
 export { parseVirshLine, type VirshLine } from './virsh-line.js';
 export { parseVfioFailure } from './vfio-failure.js';
-export { VFIO_DEVICES_COMMAND } from '../sources/types.js';
 export { MAX_LINE_CHARS, messageStart } from './log-line.js';
 export { KNOWN_TRACE_NAMES } from './trace-names.js';
 

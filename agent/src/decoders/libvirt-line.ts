@@ -1,4 +1,5 @@
 import type { VmRef } from '@switchover/model';
+import { guestName } from '../records/qemu-cmdline.js';
 import { IGNORED, decoded, isPlainObject, type Parsed } from './common.js';
 
 const QEMU_VERSION = /qemu version: (\d+\.\d+\.\d+)/;
@@ -41,8 +42,8 @@ export function parseCommandLine(text: string, recordVm: VmRef | undefined): Par
   const value = unquote(line.slice(sp + 1).trim());
   switch (opt) {
     case '-name': {
-      const name = nameFromOption(value);
-      if (name === '') return IGNORED;
+      const name = guestName(value);
+      if (name === undefined) return IGNORED;
       const p = decoded(null, { kind: 'vm-identity' });
       p.vm = recordVm && recordVm.name === name ? recordVm : { name };
       return p;
@@ -67,21 +68,6 @@ export function parseCommandLine(text: string, recordVm: VmRef | undefined): Par
 function unquote(v: string): string {
   if (v.length >= 2 && v.startsWith("'") && v.endsWith("'")) return v.slice(1, -1).replaceAll("'\\''", "'");
   return v;
-}
-
-/** `guest=NAME,debug-threads=on` or `NAME[,…]`; a comma inside the name is doubled (`,,`). */
-function nameFromOption(v: string): string {
-  const s = v.startsWith('guest=') ? v.slice(6) : v;
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === ',') {
-      if (s[i + 1] !== ',') break;
-      i++;
-    }
-    out += c;
-  }
-  return out;
 }
 
 /** A vfio-pci `-device` in JSON (libvirt ≥ 7) or `key=value` (older) syntax: QOM id and host address. */

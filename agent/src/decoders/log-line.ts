@@ -1,4 +1,4 @@
-import type { LogLineRecord } from '../sources/types.js';
+import type { LogLineRecord } from '../records/types.js';
 import type { DecodeResult } from './types.js';
 import { IGNORED, IGNORED_RESULT, UNKNOWN_RESULT, finish, type Parsed } from './common.js';
 import { parseMessage } from './error-report.js';

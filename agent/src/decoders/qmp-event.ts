@@ -1,5 +1,5 @@
 import { isMigrationStatus, vfioStateFromQapi } from '@switchover/model';
-import type { QmpEventRecord } from '../sources/types.js';
+import type { QmpEventRecord } from '../records/types.js';
 import type { DecodeResult } from './types.js';
 import {
   IGNORED,

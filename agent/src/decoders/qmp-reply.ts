@@ -1,5 +1,5 @@
 import { isMigrationStatus, type VmRef } from '@switchover/model';
-import { VFIO_DEVICES_COMMAND, type QmpReplyRecord } from '../sources/types.js';
+import { VFIO_DEVICES_COMMAND, type QmpReplyRecord } from '../records/types.js';
 import type { DecodeResult } from './types.js';
 import {
   IGNORED,

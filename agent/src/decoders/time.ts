@@ -1,5 +1,5 @@
 import type { TimeSource } from '@switchover/model';
-import type { LogLineRecord } from '../sources/types.js';
+import type { LogLineRecord } from '../records/types.js';
 
 /**
  * Timestamp parsing for every prefix QEMU, libvirt and virsh put on a line. Hand-written scanners

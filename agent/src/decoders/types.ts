@@ -1,5 +1,5 @@
 import type { Observation } from '@switchover/model';
-import type { RawRecord } from '../sources/types.js';
+import type { RawRecord } from '../records/types.js';
 
 /**
  * A decoder turns one raw record into zero or more observations. Pure: no I/O, no clock, and it never

@@ -1,4 +1,4 @@
-import type { VirshLineRecord } from '../sources/types.js';
+import type { VirshLineRecord } from '../records/types.js';
 import type { DecodeResult } from './types.js';
 import { IGNORED_RESULT, UNKNOWN_RESULT, finish } from './common.js';
 import { parseQmpEvent } from './qmp-event.js';

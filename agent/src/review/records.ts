@@ -1,7 +1,10 @@
 import type { Origin, OriginKind, VmRef } from '@switchover/model';
 import { lineTimestamp } from '../decoders/index.js';
-import { guestName, parseEntry, vmFromCmdline } from '../sources/journald/entry.js';
-import type { RawRecord } from '../sources/types.js';
+import { parseEntry } from '../records/journal-entry.js';
+import { JournalRecords } from '../records/journal-records.js';
+import { PidVmCache } from '../records/pid-vm-cache.js';
+import { guestName } from '../records/qemu-cmdline.js';
+import type { RawRecord } from '../records/types.js';
 import type { FileKind } from './detect.js';
 
 export interface FileInput {
@@ -85,30 +88,20 @@ function virshRecords(f: FileInput): RawRecord[] {
   );
 }
 
-function journalRecords(f: FileInput): RawRecord[] {
-  const byPid = new Map<number, VmRef>();
-  const out: RawRecord[] = [];
-  f.lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    const parsed = parseEntry(line);
-    if (!parsed.ok || parsed.entry.lines === null) return;
-    const e = parsed.entry;
-    const vm = (e.cmdline ? vmFromCmdline(e.cmdline) : undefined) ??
-      (e.pid !== undefined ? byPid.get(e.pid) : undefined) ?? { name: f.defaultVm };
-    if (e.pid !== undefined) byPid.set(e.pid, vm);
-    const rt = e.realtimeMs;
-    for (const text of e.lines ?? [])
-      if (text !== '')
-        out.push({
-          kind: 'log-line',
-          host: f.host,
-          vm,
-          text,
-          arrival: rt ?? 0,
-          origin: origin('journald', f.file, i + 1),
-          ...(rt !== undefined ? { transportTime: rt } : {}),
-        });
+/** `journalctl -o json` output copied off a host: its pids mean nothing here, so no `/proc`. */
+async function journalRecords(f: FileInput): Promise<RawRecord[]> {
+  const reader = new JournalRecords({
+    host: f.host,
+    cache: new PidVmCache(undefined),
+    fallbackVm: { name: f.defaultVm },
+    file: f.file,
   });
+  const out: RawRecord[] = [];
+  for (const [i, line] of f.lines.entries()) {
+    if (line.trim() === '') continue;
+    const parsed = parseEntry(line);
+    if (parsed.ok) out.push(...(await reader.records(parsed.entry, { line: i + 1 })));
+  }
   return out;
 }
 
@@ -159,7 +152,7 @@ function qmpRecords(f: FileInput): RawRecord[] {
   return out;
 }
 
-export function fileToRecords(f: FileInput): RawRecord[] {
+export async function fileToRecords(f: FileInput): Promise<RawRecord[]> {
   switch (f.kind) {
     case 'libvirt-log':
       return logRecords(f, 'libvirt-log');

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { pairSessions, type Migration, type Observation, type Session } from '@switchover/model';
-import { DEFAULT_CORRELATOR_CONFIG, type CorrelatorConfig, type Effect } from '../correlator/types.js';
-import { flush, initialState, transition } from '../correlator/index.js';
-import { decode } from '../decoders/index.js';
-import { readRecorderFile } from '../sinks/recorder.js';
+import type { CorrelatorConfig, Effect } from '../correlator/index.js';
+import { Ingest, Replay } from '../ingest/ingest.js';
+import { readRecorderFile } from '../recorder/format.js';
 import { detectKind, type FileKind } from './detect.js';
 import { fileToRecords, vmOfLog } from './records.js';
 
@@ -69,13 +68,12 @@ async function readLines(path: string): Promise<string[]> {
 
 /** Run one host's observations through the live correlator, in time order, and collect its sessions. */
 function correlateHost(
+  ingest: Ingest,
   observations: Observation[],
-  config: CorrelatorConfig,
 ): { sessions: Session[]; unattributed: Observation[] } {
   // Stable sort: equal times keep file order (a RESUME and its failure line, a command line's lines).
   const ordered = observations.map((o, i) => ({ o, i })).sort((a, b) => a.o.time - b.o.time || a.i - b.i);
-  let state = initialState();
-  let now = Number.NEGATIVE_INFINITY;
+  const replay = new Replay(ingest);
   const sessions = new Map<string, Session>();
   const unattributed: Observation[] = [];
   const collect = (effects: readonly Effect[]): void => {
@@ -84,20 +82,14 @@ function correlateHost(
       else sessions.set(e.session.id, e.session);
     }
   };
-  for (const { o } of ordered) {
-    now = Math.max(now, o.time);
-    const r = transition(state, { kind: 'observation', observation: o }, now, config);
-    state = r.state;
-    collect(r.effects);
-  }
-  const end = flush(state, Number.POSITIVE_INFINITY, config);
+  for (const { o } of ordered) collect(replay.observe(o));
+  const end = replay.end();
   collect(end.effects);
   for (const s of end.open) sessions.set(s.id, s);
   return { sessions: [...sessions.values()], unattributed };
 }
 
 export async function review(inputs: readonly HostFile[], opts: ReviewOptions = {}): Promise<ReviewResult> {
-  const config = { ...DEFAULT_CORRELATOR_CONFIG, ...opts.correlator };
   const loaded = await Promise.all(
     inputs.map(async (f) => {
       const lines = await readLines(f.path);
@@ -116,29 +108,30 @@ export async function review(inputs: readonly HostFile[], opts: ReviewOptions = 
   named.delete('');
   const defaultVm = opts.vm ?? (named.size === 1 ? [...named][0] : undefined) ?? 'vm';
 
-  const byHost = new Map<string, Observation[]>();
+  // One correlator per host: VMs are keyed by name, which is unique per host only.
+  const byHost = new Map<string, { ingest: Ingest; observations: Observation[] }>();
   const recorded: Session[] = [];
   for (const f of loaded) {
-    const obs = byHost.get(f.host) ?? [];
-    byHost.set(f.host, obs);
+    let host = byHost.get(f.host);
+    if (!host) byHost.set(f.host, (host = { ingest: new Ingest(opts.correlator), observations: [] }));
     if (f.kind === 'recorder') {
       const { sessions } = await readRecorderFile(f.path);
       recorded.push(...sessions.map((s) => ({ ...s, host: f.host })));
       continue;
     }
-    for (const record of fileToRecords({
+    const records = await fileToRecords({
       host: f.host,
       file: f.path,
       kind: f.kind,
       lines: f.lines,
       defaultVm,
-    }))
-      obs.push(...decode(record).observations);
+    });
+    for (const record of records) host.observations.push(...host.ingest.decode(record).observations);
   }
   const sessions: Session[] = [...recorded];
   const unattributed: Observation[] = [];
-  for (const obs of byHost.values()) {
-    const r = correlateHost(obs, config);
+  for (const { ingest, observations } of byHost.values()) {
+    const r = correlateHost(ingest, observations);
     sessions.push(...r.sessions);
     unattributed.push(...r.unattributed);
   }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { HTTP_PATHS, pairSessions, sessionToRows, type Session } from '@switchover/model';
 import type { SourceStatus } from '../sources/types.js';
-import type { Recorder } from './types.js';
+import type { Recorder } from '../recorder/types.js';
 
 /** What `/healthz` reports; `running` decides 200 or 503. Extra fields are passed through. */
 export interface HealthReport {

@@ -3,18 +3,8 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { LineSplitter } from './line-splitter.js';
 
-import { systemClock, type Clock } from './clock.js';
-
-export { systemClock, type Clock };
-
-/** Where sources write operational lines that are not failures (a child's stderr, restarts). */
-export interface SourceLogger {
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
-
-export const stderrLogger: SourceLogger = {
-  warn: (message, fields) => console.error(JSON.stringify({ level: 'warn', message, ...fields })),
-};
+import { Backoff, RESTART_BACKOFF, type BackoffPolicy } from '../lib/backoff.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 
 export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
@@ -43,29 +33,6 @@ function isExecutable(command: string): boolean {
   });
 }
 
-export interface BackoffOptions {
-  initialMs: number;
-  maxMs: number;
-  factor: number;
-  /** ± fraction of the delay, so many agents restarted together do not retry in lockstep. */
-  jitter: number;
-  /** A child that ran at least this long resets the backoff. */
-  stableMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffOptions = {
-  initialMs: 500,
-  maxMs: 30_000,
-  factor: 2,
-  jitter: 0.2,
-  stableMs: 10_000,
-};
-
-export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number): number {
-  const base = Math.min(o.maxMs, o.initialMs * o.factor ** attempt);
-  return Math.max(0, Math.round(base * (1 - o.jitter + 2 * o.jitter * random())));
-}
-
 export interface ChildExit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -82,7 +49,9 @@ export interface SupervisorOptions {
   spawn?: SpawnFn;
   clock?: Clock;
   random?: () => number;
-  backoff?: Partial<BackoffOptions>;
+  backoff?: Partial<BackoffPolicy>;
+  /** A child that ran at least this long resets the backoff. Default 10 s. */
+  stableMs?: number;
   /** Grace between SIGTERM and SIGKILL in `stop()`. */
   killTimeoutMs?: number;
   /** Called for each stdout chunk; the next chunk is read only after the promise settles (backpressure). */
@@ -101,7 +70,7 @@ export interface SupervisorOptions {
 export class ChildSupervisor {
   private readonly o: SupervisorOptions;
   private readonly clock: Clock;
-  private readonly backoff: BackoffOptions;
+  private readonly backoff: Backoff;
   private child: ChildProcess | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -116,7 +85,10 @@ export class ChildSupervisor {
   constructor(options: SupervisorOptions) {
     this.o = options;
     this.clock = options.clock ?? systemClock;
-    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.backoff = new Backoff(
+      { ...options.backoff, random: options.random ?? Math.random },
+      RESTART_BACKOFF,
+    );
   }
 
   get running(): boolean {
@@ -150,14 +122,13 @@ export class ChildSupervisor {
   }
 
   private async run(): Promise<void> {
-    let attempt = 0;
     while (!this.stopping) {
       const startedAt = this.clock.now();
       const exit = await this.runOnce();
       await this.o.onExit(exit, this.stopping);
       if (this.stopping) break;
-      attempt = this.clock.now() - startedAt >= this.backoff.stableMs ? 0 : attempt + 1;
-      await this.sleep(backoffDelay(Math.max(0, attempt - 1), this.backoff, this.o.random ?? Math.random));
+      if (this.clock.now() - startedAt >= (this.o.stableMs ?? 10_000)) this.backoff.reset();
+      await this.sleep(this.backoff.next());
     }
   }
 

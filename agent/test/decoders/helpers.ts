@@ -2,7 +2,7 @@ import type { Observation } from '@switchover/model';
 import { expect } from 'vitest';
 import { decode } from '../../src/decoders/index.js';
 import type { DecodeResult } from '../../src/decoders/types.js';
-import type { LogLineRecord, QmpEventRecord, VirshLineRecord } from '../../src/sources/types.js';
+import type { LogLineRecord, QmpEventRecord, VirshLineRecord } from '../../src/records/types.js';
 
 export const HOST = 'kvm-test-1';
 export const VM = { name: 'vm1' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decode, parseVirshLine } from '../../src/decoders/index.js';
-import type { QmpReplyRecord } from '../../src/sources/types.js';
+import type { QmpReplyRecord } from '../../src/records/types.js';
 import { ARRIVAL, HOST, VM, one, qmpEvent, status, utc, virshLine } from './helpers.js';
 
 const TS = { seconds: 1754930101, microseconds: 123456 };

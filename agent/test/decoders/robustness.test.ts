@@ -6,7 +6,7 @@ import {
   parseLibvirtPrefix,
   parseTidPrefix,
 } from '../../src/decoders/index.js';
-import type { RawRecord } from '../../src/sources/types.js';
+import type { RawRecord } from '../../src/records/types.js';
 import { logLine, qmpEvent, status, utc, virshLine } from './helpers.js';
 
 describe('garbage never throws', () => {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultConfig, type AgentConfig } from '../../src/config/schema.js';
 import { Agent } from '../../src/daemon/agent.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/lib/log.js';
 
 /** An in-process agent for one simulated host: QMP sockets in `dir/qmp`, state in `dir/state`. */
 export async function startTestAgent(o: {

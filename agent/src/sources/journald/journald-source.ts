@@ -1,19 +1,15 @@
+import type { BackoffPolicy } from '../../lib/backoff.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import { createLogger, type Logger } from '../../lib/log.js';
 import { INPUTS } from '@switchover/model';
-import type { LogLineRecord, Source, SourceCallbacks } from '../types.js';
+import { JournalRecords } from '../../records/journal-records.js';
+import type { Source, SourceCallbacks } from '../types.js';
 import { CheckpointFile } from '../checkpoint.js';
-import {
-  ChildSupervisor,
-  stderrLogger,
-  systemClock,
-  type BackoffOptions,
-  type ChildExit,
-  type Clock,
-  type SourceLogger,
-  type SpawnFn,
-} from '../child-process.js';
+import { ChildSupervisor, type ChildExit, type SpawnFn } from '../child-process.js';
 import { LineSplitter } from '../line-splitter.js';
-import { parseEntry } from './entry.js';
-import { PidVmCache, procCmdlineReader, readLocalBootId, type CmdlineReader } from './pid-vm-cache.js';
+import { parseEntry } from '../../records/journal-entry.js';
+import { PidVmCache, type CmdlineReader } from '../../records/pid-vm-cache.js';
+import { procCmdlineReader, readLocalBootId } from './proc.js';
 
 export interface JournaldSourceConfig {
   host: string;
@@ -42,10 +38,10 @@ export interface JournaldSourceDeps {
   spawn?: SpawnFn;
   clock?: Clock;
   random?: () => number;
-  backoff?: Partial<BackoffOptions>;
+  backoff?: Partial<BackoffPolicy>;
   /** `/proc/PID/cmdline` reader for entries without `_CMDLINE`; `null` disables the fallback. */
   readCmdline?: CmdlineReader | null;
-  logger?: SourceLogger;
+  logger?: Logger;
   /** Called with the journal lag after every entry. */
   onLag?: (seconds: number) => void;
 }
@@ -101,11 +97,11 @@ export class JournaldSource implements Source {
   private readonly stage = INPUTS.journald;
   private readonly instance: string;
   private readonly clock: Clock;
-  private readonly logger: SourceLogger;
+  private readonly logger: Logger;
   private readonly store: CheckpointFile<Checkpoint>;
   private readonly splitter: LineSplitter;
   private readonly supervisor: ChildSupervisor;
-  private cache: PidVmCache;
+  private toRecords: JournalRecords;
   private cursor: string | undefined;
   private lastRealtimeMs: number | undefined;
   private startedWithCursor = false;
@@ -118,11 +114,11 @@ export class JournaldSource implements Source {
     this.instance = journaldInstance(config);
     this.name = `${INPUTS.journald}:${this.instance}`;
     this.clock = deps.clock ?? systemClock;
-    this.logger = deps.logger ?? stderrLogger;
+    this.logger = deps.logger ?? createLogger();
     this.store = CheckpointFile.in(config.stateDir, journaldCheckpointName(config), (err) =>
       callbacks.error(this.stage, JOURNALD_ERRORS.checkpointWrite, err),
     );
-    this.cache = this.makeCache(undefined);
+    this.toRecords = this.makeRecords(undefined);
     this.splitter = new LineSplitter({
       maxLineBytes: config.maxLineBytes,
       onOversize: (i) =>
@@ -170,7 +166,7 @@ export class JournaldSource implements Source {
       this.callbacks.error(this.stage, JOURNALD_ERRORS.checkpointRead, err);
     }
     // Journal files of another host or boot carry pids that mean nothing in this /proc.
-    this.cache = this.makeCache(this.config.directory ? undefined : await readLocalBootId());
+    this.toRecords = this.makeRecords(this.config.directory ? undefined : await readLocalBootId());
     this.setUp(false);
     this.supervisor.start();
   }
@@ -184,9 +180,10 @@ export class JournaldSource implements Source {
     }
   }
 
-  private makeCache(bootId: string | undefined): PidVmCache {
+  private makeRecords(bootId: string | undefined): JournalRecords {
     const reader = this.deps.readCmdline === null ? undefined : (this.deps.readCmdline ?? procCmdlineReader);
-    return new PidVmCache(this.config.directory ? undefined : reader, bootId);
+    const cache = new PidVmCache(this.config.directory ? undefined : reader, bootId);
+    return new JournalRecords({ host: this.config.host, cache });
   }
 
   private setUp(up: boolean): void {
@@ -218,18 +215,8 @@ export class JournaldSource implements Source {
         JOURNALD_ERRORS.messageNull,
         new Error(`MESSAGE left out by journald (over 4096 bytes without --all), cursor ${e.cursor ?? '?'}`),
       );
-    } else if (e.lines.length > 0) {
-      const vm = await this.cache.resolve(e.pid, e.bootId, e.cmdline);
-      for (const line of e.lines) {
-        const r: LogLineRecord = {
-          kind: 'log-line',
-          host: this.config.host,
-          vm,
-          arrival: this.clock.now(),
-          origin: { kind: 'journald' },
-          text: line,
-        };
-        if (e.realtimeMs !== undefined) r.transportTime = e.realtimeMs;
+    } else {
+      for (const r of await this.toRecords.records(e, { arrival: this.clock.now() })) {
         try {
           await this.callbacks.record(r);
         } catch (err) {

@@ -1,9 +1,11 @@
 import { watch as fsWatch, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { INPUTS } from '@switchover/model';
-import type { LogLineRecord, Source, SourceCallbacks } from '../types.js';
+import type { LogLineRecord } from '../../records/types.js';
+import type { Source, SourceCallbacks } from '../types.js';
 import { CheckpointFile } from '../checkpoint.js';
-import { stderrLogger, systemClock, type Clock, type SourceLogger } from '../child-process.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import { createLogger, type Logger } from '../../lib/log.js';
 import type { SplitLine } from '../line-splitter.js';
 import { compileGlob, vmNameFromLogPath, type FileGlob } from './glob.js';
 import { FileTailer, findByInode, type FilePosition } from './tailer.js';
@@ -25,7 +27,7 @@ export interface LibvirtLogSourceConfig {
 
 export interface LibvirtLogSourceDeps {
   clock?: Clock;
-  logger?: SourceLogger;
+  logger?: Logger;
   /** `fs.watch`, or null to rely on polling alone. */
   watch?: typeof fsWatch | null;
 }
@@ -60,7 +62,7 @@ export class LibvirtLogSource implements Source {
   private readonly stage = INPUTS.libvirtLog;
   private readonly glob: FileGlob;
   private readonly clock: Clock;
-  private readonly logger: SourceLogger;
+  private readonly logger: Logger;
   private readonly store: CheckpointFile<Checkpoint>;
   private readonly current = new Map<string, FileTailer>();
   private retired: FileTailer[] = [];
@@ -82,7 +84,7 @@ export class LibvirtLogSource implements Source {
     this.glob = compileGlob(config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB);
     this.name = `${INPUTS.libvirtLog}:${config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB}`;
     this.clock = deps.clock ?? systemClock;
-    this.logger = deps.logger ?? stderrLogger;
+    this.logger = deps.logger ?? createLogger();
     this.store = CheckpointFile.in(config.stateDir, 'libvirt-log-positions.json', (err) =>
       callbacks.error(this.stage, LIBVIRT_LOG_ERRORS.checkpointWrite, err),
     );

@@ -1,5 +1,5 @@
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
-import type { Clock } from '../child-process.js';
+import type { Clock } from '../../lib/clock.js';
 
 /**
  * When to scan the log directory: on every fs.watch event (appends inside a watched directory fire

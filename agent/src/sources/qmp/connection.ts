@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import { INPUTS, type VmRef } from '@switchover/model';
-import type { RawRecord, SourceCallbacks } from '../types.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import type { RawRecord } from '../../records/types.js';
+import type { SourceCallbacks } from '../types.js';
+import { Backoff, type BackoffOptions } from '../../lib/backoff.js';
 import { QmpClient, type ClientIssue, type ConnectSocket, type QmpEvent } from './client.js';
-import { QMP_STAGES, type Clock, type QmpLogger } from './deps.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../lib/log.js';
+import { QMP_STAGES } from './deps.js';
 import { QmpDisconnectedError, errorType } from './errors.js';
 import { identify } from './identify.js';
 import { MigratePoller } from './migrate-poller.js';
@@ -13,7 +16,7 @@ export interface ConnectionDeps {
   socketPath: string;
   callbacks: SourceCallbacks;
   clock: Clock;
-  logger: QmpLogger;
+  logger: Logger;
   connectSocket?: ConnectSocket;
   backoff?: BackoffOptions;
   pollMs: number;

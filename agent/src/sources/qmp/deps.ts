@@ -1,18 +1,4 @@
-/**
- * The edges the QMP source is given: the shared source clock, a logger (structurally the agent's
- * `Logger`), and the stage names of its failures.
- */
-export { systemClock, type Clock } from '../clock.js';
-
-/** Operational lines that are not failures (failures go to `SourceCallbacks.error`). */
-export interface QmpLogger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-}
-
-export const silentQmpLogger: QmpLogger = { debug: () => undefined, info: () => undefined };
-
-/** `stage` values of the named failures this source reports. */
+/** `stage` values of the named failures the QMP source reports. */
 export const QMP_STAGES = {
   discovery: 'qmp-discovery',
   connect: 'qmp-connect',

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Clock } from './deps.js';
+import type { Clock } from '../../lib/clock.js';
 
 /**
  * Finds QMP sockets by glob (`/run/switchover/*.qmp`) and follows them as they come and go.

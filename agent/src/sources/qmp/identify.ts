@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { VmRef } from '@switchover/model';
 import type { QmpClient } from './client.js';
 import { QmpDisconnectedError, errorType } from './errors.js';
-import { VFIO_DEVICES_COMMAND } from '../types.js';
+import { VFIO_DEVICES_COMMAND } from '../../records/types.js';
 
 /**
  * Who is behind a QMP socket: the identity queries, in the order they are emitted, plus one

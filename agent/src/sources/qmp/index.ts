@@ -20,9 +20,7 @@ export {
   errorType,
 } from './errors.js';
 export { isReadOnlyCommand, assertReadOnly } from './allowlist.js';
-export { Backoff, type BackoffOptions } from './backoff.js';
 export { parseGlobs, globToRegExp } from './discovery.js';
 export { IDENTITY_COMMANDS } from './identify.js';
-export { VFIO_DEVICES_COMMAND } from '../types.js';
-export { QMP_STAGES, systemClock, silentQmpLogger, type Clock, type QmpLogger } from './deps.js';
+export { QMP_STAGES } from './deps.js';
 export { DEFAULT_MAX_LINE_BYTES } from './framing.js';

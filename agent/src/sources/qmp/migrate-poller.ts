@@ -1,5 +1,5 @@
 import type { QmpClient } from './client.js';
-import type { Clock } from './deps.js';
+import type { Clock } from '../../lib/clock.js';
 
 /**
  * Polls `query-migrate` for a QEMU whose `events` capability is off, and reports the reply only

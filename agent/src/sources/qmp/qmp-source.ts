@@ -1,8 +1,10 @@
 import type { Source, SourceCallbacks } from '../types.js';
-import type { BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from '../../lib/backoff.js';
 import type { ConnectSocket } from './client.js';
 import { QmpConnection } from './connection.js';
-import { QMP_STAGES, silentQmpLogger, systemClock, type Clock, type QmpLogger } from './deps.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import { silentLogger, type Logger } from '../../lib/log.js';
+import { QMP_STAGES } from './deps.js';
 import { SocketDiscovery } from './discovery.js';
 
 export interface QmpSourceOptions {
@@ -12,7 +14,7 @@ export interface QmpSourceOptions {
   callbacks: SourceCallbacks;
   clock?: Clock;
   connectSocket?: ConnectSocket;
-  /** Reconnect backoff; defaults base 100 ms, max 5 s, full jitter. */
+  /** Reconnect backoff; defaults `RECONNECT_BACKOFF` (100 ms doubling to 5 s, full jitter). */
   backoff?: BackoffOptions;
   /** `query-migrate` period when the `events` capability is off. */
   pollMs?: number;
@@ -20,7 +22,7 @@ export interface QmpSourceOptions {
   rescanMs?: number;
   /** Per-command timeout, so a lost reply never wedges a connection. */
   callTimeoutMs?: number;
-  logger?: QmpLogger;
+  logger?: Logger;
 }
 
 /**
@@ -32,14 +34,14 @@ export class QmpSource implements Source {
   private readonly discovery: SocketDiscovery;
   private readonly connections = new Map<string, QmpConnection>();
   private readonly clock: Clock;
-  private readonly logger: QmpLogger;
+  private readonly logger: Logger;
   private readonly pollMs: number;
   private readonly callTimeoutMs: number;
   private stopped = false;
 
   constructor(private readonly opts: QmpSourceOptions) {
     this.clock = opts.clock ?? systemClock;
-    this.logger = opts.logger ?? silentQmpLogger;
+    this.logger = opts.logger ?? silentLogger;
     this.pollMs = opts.pollMs ?? 1000;
     this.callTimeoutMs = opts.callTimeoutMs ?? 10_000;
     const bad = [

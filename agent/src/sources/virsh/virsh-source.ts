@@ -1,15 +1,10 @@
+import type { BackoffPolicy } from '../../lib/backoff.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import { createLogger, type Logger } from '../../lib/log.js';
 import { INPUTS } from '@switchover/model';
-import type { Source, SourceCallbacks, VirshLineRecord } from '../types.js';
-import {
-  ChildSupervisor,
-  stderrLogger,
-  systemClock,
-  type BackoffOptions,
-  type ChildExit,
-  type Clock,
-  type SourceLogger,
-  type SpawnFn,
-} from '../child-process.js';
+import type { Source, SourceCallbacks } from '../types.js';
+import type { VirshLineRecord } from '../../records/types.js';
+import { ChildSupervisor, type ChildExit, type SpawnFn } from '../child-process.js';
 import { LineSplitter } from '../line-splitter.js';
 
 export interface VirshSourceConfig {
@@ -32,8 +27,8 @@ export interface VirshSourceDeps {
   spawn?: SpawnFn;
   clock?: Clock;
   random?: () => number;
-  backoff?: Partial<BackoffOptions>;
-  logger?: SourceLogger;
+  backoff?: Partial<BackoffPolicy>;
+  logger?: Logger;
 }
 
 export const VIRSH_ERRORS = {
@@ -62,7 +57,7 @@ export class VirshSource implements Source {
   private readonly stage = INPUTS.virsh;
   private readonly instance: string;
   private readonly clock: Clock;
-  private readonly logger: SourceLogger;
+  private readonly logger: Logger;
   private readonly splitter: LineSplitter;
   private readonly supervisor: ChildSupervisor;
 
@@ -74,7 +69,7 @@ export class VirshSource implements Source {
     this.instance = config.instance ?? config.uri ?? 'default';
     this.name = `${INPUTS.virsh}:${this.instance}`;
     this.clock = deps.clock ?? systemClock;
-    this.logger = deps.logger ?? stderrLogger;
+    this.logger = deps.logger ?? createLogger();
     this.splitter = new LineSplitter({
       maxLineBytes: config.maxLineBytes,
       onOversize: (i) =>

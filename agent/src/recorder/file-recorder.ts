@@ -2,10 +2,8 @@ import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'n
 import { join } from 'node:path';
 import type { Observation, Session } from '@switchover/model';
 import type { CorrelatorState } from '../correlator/types.js';
-import { encodeLine, RecorderReader, SEGMENT_PATTERN, segmentName } from './recorder-format.js';
+import { encodeLine, RecorderReader, SEGMENT_PATTERN, segmentName } from './format.js';
 import type { Recorder } from './types.js';
-
-export { readRecorderFile, type RecorderContent, type RecorderLine } from './recorder-format.js';
 
 export interface FileRecorderOptions {
   /** Created if missing. */

@@ -1,28 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { VmRef } from '@switchover/model';
-import { vmFromCmdline } from './entry.js';
+import { vmFromCmdline } from './qemu-cmdline.js';
 
 /** Reads a live process's argv; undefined when the process is gone or unreadable. */
 export type CmdlineReader = (pid: number) => Promise<string[] | undefined>;
-
-export async function readLocalBootId(): Promise<string | undefined> {
-  try {
-    return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim().replaceAll('-', '');
-  } catch {
-    return undefined;
-  }
-}
-
-export const procCmdlineReader: CmdlineReader = async (pid) => {
-  try {
-    const raw = await readFile(`/proc/${pid}/cmdline`);
-    const argv = raw.toString('utf8').split('\0');
-    if (argv[argv.length - 1] === '') argv.pop();
-    return argv.length ? argv : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 /**
  * `_PID` → VM. journald attaches `_CMDLINE` while the process lives, but drops it for lines it reads
@@ -34,7 +14,7 @@ export class PidVmCache {
 
   constructor(
     /** undefined: never look at /proc (journal files from another host or boot). */
-    private readonly readCmdline: CmdlineReader | undefined = procCmdlineReader,
+    private readonly readCmdline: CmdlineReader | undefined,
     /** This boot's id (no dashes); entries of other boots never consult /proc. */
     private readonly localBootId?: string,
     private readonly max = 4096,

@@ -1,4 +1,5 @@
-import type { LogLevel } from './config/schema.js';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type Fields = Record<string, unknown>;
 
