@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ERROR_TYPES } from '@switchover/model';
 import { silentLogger } from '../src/lib/log.js';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,7 +8,6 @@ import {
   JournaldSource,
   journalctlArgs,
   journaldCheckpointName,
-  JOURNALD_ERRORS,
 } from '../src/sources/journald/journald-source.js';
 import { parseEntry } from '../src/records/journal-entry.js';
 import { vmFromCmdline } from '../src/records/qemu-cmdline.js';
@@ -152,7 +152,7 @@ describe('JournaldSource with a stand-in journalctl', () => {
       expect(first.vm).toBeUndefined();
       expect(asked).toEqual([]);
       expect(c.errors.map((e) => e.type).sort()).toEqual(
-        [JOURNALD_ERRORS.json, JOURNALD_ERRORS.messageNull].sort(),
+        [ERROR_TYPES.journald.json, ERROR_TYPES.journald.messageNull].sort(),
       );
       expect(c.errors.every((e) => e.stage === 'journald')).toBe(true);
       const args = (await readFile(path.join(dir, 'args.txt'), 'utf8')).trim().split('\n');
@@ -218,7 +218,7 @@ describe('JournaldSource with a stand-in journalctl', () => {
     await src.start();
     try {
       await until(() => seen.length >= 2);
-      expect(c.errors.map((e) => e.type)).toEqual([JOURNALD_ERRORS.cursorRejected]);
+      expect(c.errors.map((e) => e.type)).toEqual([ERROR_TYPES.journald.cursorRejected]);
       expect(String(c.errors[0]!.err)).toContain('Failed to seek to cursor');
       expect(seen[0]).toContain('--after-cursor=garbage');
       expect(seen[1]!.some((a) => a.startsWith('--after-cursor'))).toBe(false);
@@ -241,7 +241,7 @@ describe('JournaldSource with a stand-in journalctl', () => {
     await src.start();
     try {
       await until(() => c.errors.length >= 3);
-      expect(c.errors.every((e) => e.type === JOURNALD_ERRORS.spawn)).toBe(true);
+      expect(c.errors.every((e) => e.type === ERROR_TYPES.journald.spawn)).toBe(true);
       expect((c.errors[0]!.err as NodeJS.ErrnoException).code).toBe('ENOENT');
     } finally {
       await src.stop();

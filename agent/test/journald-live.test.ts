@@ -2,6 +2,7 @@
  * JournaldSource against a real standalone systemd-journald namespace and a real QEMU 7.2.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ERROR_TYPES } from '@switchover/model';
 import { silentLogger } from '../src/lib/log.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { JournaldSource, JOURNALD_ERRORS } from '../src/sources/journald/journald-source.js';
+import { JournaldSource } from '../src/sources/journald/journald-source.js';
 import { spawnDyingWithParent, type SpawnFn } from '../src/sources/child-process.js';
 import type { LogLineRecord, RawRecord } from '../src/records/types.js';
 import type { SourceCallbacks } from '../src/sources/types.js';
@@ -186,7 +187,7 @@ describe.skipIf(journaldUnavailable() !== null)('JournaldSource with a real jour
       // Regression: without --lines=all next to --after-cursor, journalctl --follow skipped all but
       // the last 10 entries of the backlog after the cursor.
       expect(c.records.map((r) => r.text)).toEqual(lines);
-      expect(c.errors.map((e) => e.type)).toEqual([JOURNALD_ERRORS.childExit]);
+      expect(c.errors.map((e) => e.type)).toEqual([ERROR_TYPES.journald.childExit]);
     } finally {
       await src.stop();
     }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ERROR_TYPES } from '@switchover/model';
 import { silentLogger } from '../src/lib/log.js';
 import {
   appendFile,
@@ -15,7 +16,6 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   LibvirtLogSource,
-  LIBVIRT_LOG_ERRORS,
   type LibvirtLogSourceConfig,
 } from '../src/sources/libvirt-log/libvirt-log-source.js';
 import { compileGlob, vmNameFromLogPath } from '../src/sources/libvirt-log/glob.js';
@@ -298,7 +298,9 @@ describe('LibvirtLogSource', () => {
       ['short 1', 1],
       ['short 2', 3],
     ]);
-    expect(c.errors.map((e) => [e.stage, e.type])).toEqual([['libvirt-log', LIBVIRT_LOG_ERRORS.oversize]]);
+    expect(c.errors.map((e) => [e.stage, e.type])).toEqual([
+      ['libvirt-log', ERROR_TYPES.libvirtLog.oversize],
+    ]);
   });
 
   it('hands an appended line off within milliseconds (fs.watch), well under the 250 ms poll', async () => {
@@ -333,7 +335,7 @@ describe('LibvirtLogSource', () => {
     const c = collector();
     await startSource(c, { startAt: 'end' });
     await sleep(200);
-    expect(c.errors.map((e) => e.type)).toEqual([LIBVIRT_LOG_ERRORS.scan]);
+    expect(c.errors.map((e) => e.type)).toEqual([ERROR_TYPES.libvirtLog.scan]);
     expect(c.statuses.at(-1)?.up).toBe(false);
     await (await import('node:fs/promises')).mkdir(logDir);
     await writeFile(path.join(logDir, 'late.log'), 'hello\n');

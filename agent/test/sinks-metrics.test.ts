@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { METRICS } from '@switchover/model';
+import { ERROR_TYPES, METRICS, STAGES } from '@switchover/model';
 import type { Effect } from '../src/correlator/types.js';
 import { MetricsSink } from '../src/sinks/metrics.js';
 import { loadFailureEffects, silentDestinationEffects, sourceEffects } from './sinks-fixtures.js';
@@ -124,7 +124,7 @@ describe('MetricsSink', () => {
     sink.recordSeen('journald');
     sink.recordSeen('journald');
     sink.unknownRecord('journald');
-    sink.error('decode', 'bad_json');
+    sink.error(STAGES.journald, ERROR_TYPES.journald.json);
     sink.sourceUp('qmp', '/run/switchover/vm1.qmp', true);
     sink.sourceUp('journald', 'default', false);
     sink.journalLag(1.5);
@@ -133,7 +133,9 @@ describe('MetricsSink', () => {
     const m = samples(await registry.metrics());
     expect(m.get(`${METRICS.records}{input="journald"}`)).toBe(2);
     expect(m.get(`${METRICS.unknownRecords}{input="journald"}`)).toBe(1);
-    expect(m.get(`${METRICS.errors}{stage="decode",error_type="bad_json"}`)).toBe(1);
+    expect(
+      m.get(`${METRICS.errors}{stage="${STAGES.journald}",error_type="${ERROR_TYPES.journald.json}"}`),
+    ).toBe(1);
     expect(m.get(`${METRICS.sourceUp}{input="qmp",target="/run/switchover/vm1.qmp"}`)).toBe(1);
     expect(m.get(`${METRICS.sourceUp}{input="journald",target="default"}`)).toBe(0);
     expect(m.get(METRICS.journalLag)).toBe(1.5);

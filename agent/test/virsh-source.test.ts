@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ERROR_TYPES } from '@switchover/model';
 import { silentLogger } from '../src/lib/log.js';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { VirshSource, VIRSH_ERRORS } from '../src/sources/virsh/virsh-source.js';
+import { VirshSource } from '../src/sources/virsh/virsh-source.js';
 import type { RawRecord, VirshLineRecord } from '../src/records/types.js';
 import type { SourceCallbacks, SourceStatus } from '../src/sources/types.js';
 
@@ -82,7 +83,7 @@ describe('VirshSource with a stand-in virsh', () => {
       expect(src.starts).toBeGreaterThanOrEqual(2);
       const argv = (await readFile(path.join(dir, 'argv.log'), 'utf8')).trim().split('\n');
       expect(argv[0]).toBe(`-c qemu:///system qemu-monitor-event --loop${timestamp ? ' --timestamp' : ''}`);
-      const exits = c.errors.filter((e) => e.type === VIRSH_ERRORS.childExit);
+      const exits = c.errors.filter((e) => e.type === ERROR_TYPES.virsh.childExit);
       expect(exits.length).toBeGreaterThanOrEqual(1);
       expect(String(exits[0]!.err)).toContain('Disconnected from qemu:///system');
       // up while running, down after each exit, down after stop.

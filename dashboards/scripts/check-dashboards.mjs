@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import {
   checkDashboard,
+  checkErrorLabels,
   checkGrafanaAlerting,
   checkRuleGroups,
   dashboardExprs,
@@ -61,7 +62,7 @@ function promtoolParse(exprs, dir) {
 }
 
 export async function runChecks({ root, datasources }) {
-  const { METRICS, ATTRS } = await loadModel();
+  const { METRICS, ATTRS, STAGES, ERROR_TYPES } = await loadModel();
   const rel = (p) => relative(root, p) || p;
   const errors = [];
   const ruleFiles = await yamlFiles(join(root, 'prometheus/rules'));
@@ -112,6 +113,10 @@ export async function runChecks({ root, datasources }) {
       }
   }
   errors.push(...duplicateUids(uids));
+  for (const f of await yamlFiles(join(root, 'prometheus/tests')))
+    errors.push(
+      ...checkErrorLabels(rel(f), parse(await readFile(f, 'utf8')), METRICS.errors, STAGES, ERROR_TYPES),
+    );
 
   const tmp = await mkdtemp(join(tmpdir(), 'switchover-check-'));
   try {

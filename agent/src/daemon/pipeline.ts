@@ -1,3 +1,4 @@
+import { ERROR_TYPES, STAGES } from '@switchover/model';
 import type { Observation, Session } from '@switchover/model';
 import type { CorrelatorConfig, Effect } from '../correlator/index.js';
 import type { Decode } from '../decoders/index.js';
@@ -71,7 +72,7 @@ export class Pipeline {
     try {
       await this.deps.recorder.snapshot(this.core.snapshot());
     } catch (err) {
-      this.failed('recorder', 'snapshot_failed', err);
+      this.failed(STAGES.recorder, ERROR_TYPES.recorder.snapshot, err);
     }
   }
 
@@ -89,7 +90,7 @@ export class Pipeline {
       await this.deps.recorder.appendObservations(observations);
     } catch (err) {
       // The recorder is a copy for later review; live detection must go on without it.
-      this.failed('recorder', 'append_failed', err);
+      this.failed(STAGES.recorder, ERROR_TYPES.recorder.append, err);
     }
     for (const observation of observations) await this.step(observation);
   }
@@ -101,7 +102,7 @@ export class Pipeline {
       const now = this.clock();
       effects = observation ? this.core.observe(observation, now) : this.core.tick(now);
     } catch (err) {
-      this.failed('correlator', 'transition_failed', err);
+      this.failed(STAGES.correlator, ERROR_TYPES.correlator.transition, err);
       return;
     }
     if (effects.length === 0) return;
@@ -112,7 +113,7 @@ export class Pipeline {
       try {
         await this.deps.recorder.appendSession(s);
       } catch (err) {
-        this.failed('recorder', 'append_failed', err);
+        this.failed(STAGES.recorder, ERROR_TYPES.recorder.append, err);
       }
     }
   }
@@ -129,7 +130,7 @@ export class Pipeline {
       try {
         sink.handle(effects, now);
       } catch (err) {
-        this.failed('sink', 'handle_failed', err);
+        this.failed(STAGES.sink, ERROR_TYPES.sink.handle, err);
       }
     }
     for (const l of this.listeners) l(effects);

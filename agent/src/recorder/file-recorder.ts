@@ -1,3 +1,4 @@
+import { ERROR_TYPES, STAGES } from '@switchover/model';
 import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Observation, Session } from '@switchover/model';
@@ -23,7 +24,8 @@ export interface FileRecorderOptions {
 }
 
 export const DEFAULT_RECORDER_MAX_BYTES = 64 * 1024 * 1024;
-const STAGE = 'recorder';
+const STAGE = STAGES.recorder;
+const ERRORS = ERROR_TYPES.recorder;
 
 interface Segment {
   n: number;
@@ -75,7 +77,7 @@ export class FileRecorder implements Recorder {
     const line = encodeLine({ t: 'state', at: this.now(), state });
     return this.enqueue(async () => {
       this.lastState = line;
-      await this.writeNow(line).catch((err: unknown) => this.failed('write_failed', err));
+      await this.writeNow(line).catch((err: unknown) => this.failed(ERRORS.write, err));
     });
   }
 
@@ -85,14 +87,14 @@ export class FileRecorder implements Recorder {
       const reader = new RecorderReader(false);
       for (const seg of this.segments) {
         const text = await readFile(join(this.dir, segmentName(seg.n)), 'utf8').catch((err: unknown) => {
-          this.fail('read_failed', err);
+          this.fail(ERRORS.read, err);
           return '';
         });
         reader.addText(text);
       }
       const content = reader.result();
       if (content.badLines > 0)
-        this.fail('torn_line', new Error(`${content.badLines} unreadable recorder line(s) skipped`));
+        this.fail(ERRORS.tornLine, new Error(`${content.badLines} unreadable recorder line(s) skipped`));
       for (const s of content.sessions) this.remember(s);
       return { state: content.state, sessions: content.sessions };
     });
@@ -114,7 +116,7 @@ export class FileRecorder implements Recorder {
     try {
       await this.flush();
     } catch (err) {
-      this.fail('flush_failed', err);
+      this.fail(ERRORS.flush, err);
     }
     this.stopped = true;
     await this.queue.catch(() => {});
@@ -137,7 +139,7 @@ export class FileRecorder implements Recorder {
   }
 
   private write(text: string): Promise<void> {
-    return this.enqueue(() => this.writeNow(text).catch((err: unknown) => this.failed('write_failed', err)));
+    return this.enqueue(() => this.writeNow(text).catch((err: unknown) => this.failed(ERRORS.write, err)));
   }
 
   /** Reports a failure once here, then rejects: callers must not count it again. */
@@ -155,7 +157,7 @@ export class FileRecorder implements Recorder {
       if (this.stopped) throw new Error('recorder stopped');
       this.ready ??= this.init().catch((err: unknown) => {
         this.ready = null; // try again with the next write: the directory may come back
-        this.failed('init_failed', err);
+        this.failed(ERRORS.init, err);
       });
       await this.ready;
       return task();
@@ -225,7 +227,7 @@ export class FileRecorder implements Recorder {
     while (this.segments.length > 1 && this.bytes() > this.maxBytes) {
       const oldest = this.segments.shift() as Segment;
       await unlink(join(this.dir, segmentName(oldest.n))).catch((err: unknown) =>
-        this.fail('delete_failed', err),
+        this.fail(ERRORS.delete, err),
       );
     }
   }

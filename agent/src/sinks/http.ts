@@ -8,7 +8,14 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { HTTP_PATHS, pairSessions, sessionToRows, type Session } from '@switchover/model';
+import {
+  HTTP_PATHS,
+  pairSessions,
+  sessionToRows,
+  type Session,
+  ERROR_TYPES,
+  STAGES,
+} from '@switchover/model';
 import type { SourceStatus } from '../sources/types.js';
 import type { Recorder } from '../recorder/types.js';
 
@@ -128,7 +135,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
-      options.onError?.('http', 'handler_failed', err);
+      options.onError?.(STAGES.http, ERROR_TYPES.http.handler, err);
       if (!res.headersSent) send(res, 500, 'internal error\n', { 'content-type': 'text/plain' });
       else res.destroy();
     });
@@ -145,8 +152,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       resolve();
     });
   });
-  server.on('error', (err) => options.onError?.('http', 'server_error', err));
-  server.on('tlsClientError', (err) => options.onError?.('http', 'tls_client_error', err));
+  server.on('error', (err) => options.onError?.(STAGES.http, ERROR_TYPES.http.server, err));
+  server.on('tlsClientError', (err) => options.onError?.(STAGES.http, ERROR_TYPES.http.tlsClient, err));
 
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;

@@ -9,6 +9,8 @@ import {
   type Role,
   type Observation,
   type Session,
+  ERROR_TYPES,
+  STAGES,
 } from '@switchover/model';
 import type { Effect } from '../correlator/types.js';
 import { createMetrics, type AgentMetrics } from './metric-defs.js';
@@ -56,7 +58,7 @@ export class MetricsSink implements EffectSink, SelfMetrics {
         this.apply(e);
       } catch {
         // A metric update can only fail on a programming error (bad label); it must not stop the pipeline.
-        this.error('metrics', 'update_failed');
+        this.error(STAGES.metrics, ERROR_TYPES.metrics.update);
       }
     }
   }

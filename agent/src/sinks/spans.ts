@@ -6,6 +6,8 @@ import {
   type DeviceFailure,
   type Observation,
   type Session,
+  ERROR_TYPES,
+  STAGES,
 } from '@switchover/model';
 import type { Effect } from '../correlator/types.js';
 import { failureAttributes, failureMessage, hr, rootAttributes, sessionKeys } from './span-attributes.js';
@@ -65,7 +67,7 @@ export class SpanSink implements EffectSink {
       try {
         this.apply(e, now);
       } catch (err) {
-        this.onError?.('spans', 'update_failed', err);
+        this.onError?.(STAGES.spans, ERROR_TYPES.spans.update, err);
       }
     }
   }
@@ -137,7 +139,11 @@ export class SpanSink implements EffectSink {
       const [oldestId, oldest] = this.open.entries().next().value as [string, OpenTrace];
       this.fail(oldest, 'other', 'dropped: too many open migrations');
       this.finish(oldestId, oldest, oldest.last);
-      this.onError?.('spans', 'too_many_open', new Error(`span sink holds ${this.maxOpen} open sessions`));
+      this.onError?.(
+        STAGES.spans,
+        ERROR_TYPES.spans.tooManyOpen,
+        new Error(`span sink holds ${this.maxOpen} open sessions`),
+      );
     }
     const root = this.tracer.startSpan(SPANS.migration, {
       startTime: hr(s.start),

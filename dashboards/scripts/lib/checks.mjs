@@ -157,3 +157,30 @@ export function duplicateUids(entries) {
   }
   return errors;
 }
+
+/**
+ * promtool tests feed `switchover_errors_total` with `stage`/`error_type` values: they must be names
+ * the agent really emits (model `STAGES` / `ERROR_TYPES`), or a test would pass on a label the
+ * alert never sees.
+ */
+export function checkErrorLabels(file, doc, errorsMetric, stages, errorTypes) {
+  const knownStages = new Set(Object.values(stages));
+  const knownTypes = new Set(Object.values(errorTypes).flatMap((byStage) => Object.values(byStage)));
+  const out = [];
+  const check = (where, labels) => {
+    if (labels.stage !== undefined && !knownStages.has(labels.stage))
+      out.push(`${file}: ${where}: stage "${labels.stage}" is not a model STAGES value`);
+    if (labels.error_type !== undefined && !knownTypes.has(labels.error_type))
+      out.push(`${file}: ${where}: error_type "${labels.error_type}" is not a model ERROR_TYPES value`);
+  };
+  for (const t of doc.tests ?? []) {
+    for (const s of t.input_series ?? []) {
+      if (!s.series.startsWith(`${errorsMetric}{`)) continue;
+      const labels = Object.fromEntries([...s.series.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      check(s.series, labels);
+    }
+    for (const a of t.alert_rule_test ?? [])
+      for (const e of a.exp_alerts ?? []) check(`${a.alertname} expected labels`, e.exp_labels ?? {});
+  }
+  return out;
+}

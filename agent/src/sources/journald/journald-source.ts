@@ -1,7 +1,7 @@
 import type { BackoffPolicy } from '../../lib/backoff.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { INPUTS } from '@switchover/model';
+import { ERROR_TYPES, INPUTS, STAGES } from '@switchover/model';
 import { JournalRecords } from '../../records/journal-records.js';
 import type { Source, SourceCallbacks } from '../types.js';
 import { CheckpointFile } from '../checkpoint.js';
@@ -46,18 +46,7 @@ export interface JournaldSourceDeps {
   onLag?: (seconds: number) => void;
 }
 
-/** `error_type` values this source reports (stage is the input name). */
-export const JOURNALD_ERRORS = {
-  childExit: 'journalctl_exit',
-  spawn: 'journalctl_spawn',
-  cursorRejected: 'cursor_rejected',
-  json: 'invalid_json',
-  messageNull: 'message_too_large',
-  oversize: 'line_too_long',
-  record: 'record_failed',
-  checkpointRead: 'checkpoint_read',
-  checkpointWrite: 'checkpoint_write',
-} as const;
+const ERRORS = ERROR_TYPES.journald;
 
 interface Checkpoint {
   version: 1;
@@ -94,7 +83,7 @@ export function journalctlArgs(c: JournaldSourceConfig, cursor: string | undefin
  */
 export class JournaldSource implements Source {
   readonly name: string;
-  private readonly stage = INPUTS.journald;
+  private readonly stage = STAGES.journald;
   private readonly instance: string;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -116,7 +105,7 @@ export class JournaldSource implements Source {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? createLogger();
     this.store = CheckpointFile.in(config.stateDir, journaldCheckpointName(config), (err) =>
-      callbacks.error(this.stage, JOURNALD_ERRORS.checkpointWrite, err),
+      callbacks.error(this.stage, ERRORS.checkpointWrite, err),
     );
     this.toRecords = this.makeRecords(undefined);
     this.splitter = new LineSplitter({
@@ -124,7 +113,7 @@ export class JournaldSource implements Source {
       onOversize: (i) =>
         callbacks.error(
           this.stage,
-          JOURNALD_ERRORS.oversize,
+          ERRORS.oversize,
           new Error(
             `journal entry over ${config.maxLineBytes ?? 'the limit'} bytes skipped (${i.bytesSeen} bytes seen)`,
           ),
@@ -163,7 +152,7 @@ export class JournaldSource implements Source {
       const saved = await this.store.load();
       if (saved && typeof saved.cursor === 'string') this.cursor = saved.cursor;
     } catch (err) {
-      this.callbacks.error(this.stage, JOURNALD_ERRORS.checkpointRead, err);
+      this.callbacks.error(this.stage, ERRORS.checkpointRead, err);
     }
     // Journal files of another host or boot carry pids that mean nothing in this /proc.
     this.toRecords = this.makeRecords(this.config.directory ? undefined : await readLocalBootId());
@@ -199,7 +188,7 @@ export class JournaldSource implements Source {
     if (!res.ok) {
       this.callbacks.error(
         this.stage,
-        JOURNALD_ERRORS.json,
+        ERRORS.json,
         new Error(`journalctl printed a line that is not a JSON entry: ${text.slice(0, 200)}`),
       );
       return;
@@ -212,7 +201,7 @@ export class JournaldSource implements Source {
     if (e.lines === null) {
       this.callbacks.error(
         this.stage,
-        JOURNALD_ERRORS.messageNull,
+        ERRORS.messageNull,
         new Error(`MESSAGE left out by journald (over 4096 bytes without --all), cursor ${e.cursor ?? '?'}`),
       );
     } else {
@@ -220,7 +209,7 @@ export class JournaldSource implements Source {
         try {
           await this.callbacks.record(r);
         } catch (err) {
-          this.callbacks.error(this.stage, JOURNALD_ERRORS.record, err);
+          this.callbacks.error(this.stage, ERRORS.record, err);
         }
       }
     }
@@ -238,13 +227,13 @@ export class JournaldSource implements Source {
     if (stopping) return;
     const detail = `journalctl exited (code ${exit.code}, signal ${exit.signal})${exit.stderrTail.length ? `: ${exit.stderrTail.join(' | ')}` : ''}`;
     if (exit.error) {
-      this.callbacks.error(this.stage, JOURNALD_ERRORS.spawn, exit.error);
+      this.callbacks.error(this.stage, ERRORS.spawn, exit.error);
     } else if (this.startedWithCursor && exit.code !== 0 && exit.stderrTail.some((l) => /cursor/i.test(l))) {
       // A cursor journalctl cannot seek to (journal vacuumed, files replaced) would fail forever.
-      this.callbacks.error(this.stage, JOURNALD_ERRORS.cursorRejected, new Error(detail));
+      this.callbacks.error(this.stage, ERRORS.cursorRejected, new Error(detail));
       this.cursor = undefined;
     } else {
-      this.callbacks.error(this.stage, JOURNALD_ERRORS.childExit, new Error(detail));
+      this.callbacks.error(this.stage, ERRORS.childExit, new Error(detail));
     }
   }
 }

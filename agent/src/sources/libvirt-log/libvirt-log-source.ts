@@ -1,6 +1,6 @@
 import { watch as fsWatch, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { INPUTS } from '@switchover/model';
+import { ERROR_TYPES, INPUTS, STAGES } from '@switchover/model';
 import type { LogLineRecord } from '../../records/types.js';
 import type { Source, SourceCallbacks } from '../types.js';
 import { CheckpointFile } from '../checkpoint.js';
@@ -32,16 +32,7 @@ export interface LibvirtLogSourceDeps {
   watch?: typeof fsWatch | null;
 }
 
-export const LIBVIRT_LOG_ERRORS = {
-  scan: 'scan_failed',
-  open: 'open_failed',
-  read: 'read_failed',
-  oversize: 'line_too_long',
-  record: 'record_failed',
-  watch: 'watch_failed',
-  checkpointRead: 'checkpoint_read',
-  checkpointWrite: 'checkpoint_write',
-} as const;
+const ERRORS = ERROR_TYPES.libvirtLog;
 
 interface Checkpoint {
   version: 1;
@@ -59,7 +50,7 @@ export const DEFAULT_LIBVIRT_LOG_GLOB = '/var/log/libvirt/qemu/*.log';
  */
 export class LibvirtLogSource implements Source {
   readonly name: string;
-  private readonly stage = INPUTS.libvirtLog;
+  private readonly stage = STAGES.libvirtLog;
   private readonly glob: FileGlob;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -86,7 +77,7 @@ export class LibvirtLogSource implements Source {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? createLogger();
     this.store = CheckpointFile.in(config.stateDir, 'libvirt-log-positions.json', (err) =>
-      callbacks.error(this.stage, LIBVIRT_LOG_ERRORS.checkpointWrite, err),
+      callbacks.error(this.stage, ERRORS.checkpointWrite, err),
     );
     this.scheduler = new ScanScheduler(() => this.tick(), {
       clock: this.clock,
@@ -94,7 +85,7 @@ export class LibvirtLogSource implements Source {
       dir: this.glob.dir,
       watch: deps.watch === null ? null : (deps.watch ?? fsWatch),
       readOne: (name) => this.readOne(name),
-      onWatchError: (err) => this.fail('watch', LIBVIRT_LOG_ERRORS.watch, err),
+      onWatchError: (err) => this.fail('watch', ERRORS.watch, err),
     });
   }
 
@@ -104,7 +95,7 @@ export class LibvirtLogSource implements Source {
       if (cp === undefined) this.firstStart = true;
       else this.saved = cp.files ?? {};
     } catch (err) {
-      this.callbacks.error(this.stage, LIBVIRT_LOG_ERRORS.checkpointRead, err);
+      this.callbacks.error(this.stage, ERRORS.checkpointRead, err);
       this.firstStart = true;
     }
     await this.scheduler.start();
@@ -148,7 +139,7 @@ export class LibvirtLogSource implements Source {
       this.setUp(true);
       this.scheduler.ensureWatch();
     } catch (err) {
-      this.fail('scan', LIBVIRT_LOG_ERRORS.scan, err);
+      this.fail('scan', ERRORS.scan, err);
       this.setUp(false);
     }
     const initial = !this.scannedOnce;
@@ -185,7 +176,7 @@ export class LibvirtLogSource implements Source {
         onOversize: (f, line) =>
           this.callbacks.error(
             this.stage,
-            LIBVIRT_LOG_ERRORS.oversize,
+            ERRORS.oversize,
             new Error(`${f}:${line}: line over the limit skipped`),
           ),
       });
@@ -195,7 +186,7 @@ export class LibvirtLogSource implements Source {
       this.ok(`open:${file}`);
       this.save();
     } catch (err) {
-      this.fail(`open:${file}`, LIBVIRT_LOG_ERRORS.open, err);
+      this.fail(`open:${file}`, ERRORS.open, err);
     }
   }
 
@@ -244,7 +235,7 @@ export class LibvirtLogSource implements Source {
       try {
         await this.callbacks.record(r);
       } catch (err) {
-        this.callbacks.error(this.stage, LIBVIRT_LOG_ERRORS.record, err);
+        this.callbacks.error(this.stage, ERRORS.record, err);
       }
     };
     try {
@@ -256,7 +247,7 @@ export class LibvirtLogSource implements Source {
         });
       this.ok(`read:${t.ino}`);
     } catch (err) {
-      this.fail(`read:${t.ino}`, LIBVIRT_LOG_ERRORS.read, err);
+      this.fail(`read:${t.ino}`, ERRORS.read, err);
     }
   }
 

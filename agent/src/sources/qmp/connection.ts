@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import { INPUTS, type VmRef } from '@switchover/model';
+import { INPUTS, type VmRef, STAGES } from '@switchover/model';
 import type { RawRecord } from '../../records/types.js';
 import type { SourceCallbacks } from '../types.js';
 import { Backoff, type BackoffOptions } from '../../lib/backoff.js';
 import { QmpClient, type ClientIssue, type ConnectSocket, type QmpEvent } from './client.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
-import { QMP_STAGES } from './deps.js';
 import { QmpDisconnectedError, errorType } from './errors.js';
 import { identify } from './identify.js';
 import { MigratePoller } from './migrate-poller.js';
@@ -90,7 +89,7 @@ export class QmpConnection {
       if (this.closed) return;
       this.failures++;
       if (this.failures === QUIET_CONNECT_FAILURES) {
-        this.deps.callbacks.error(QMP_STAGES.connect, errorType(err), err);
+        this.deps.callbacks.error(STAGES.qmpConnect, errorType(err), err);
         this.setUp(false);
       } else {
         logger.debug('QMP connect failed', {
@@ -108,7 +107,7 @@ export class QmpConnection {
     this.setUp(true);
     logger.info('QMP connected', { socket: socketPath });
     const id = await identify(client, socketPath, (type, err) =>
-      this.deps.callbacks.error(QMP_STAGES.identify, type, err),
+      this.deps.callbacks.error(STAGES.qmpIdentify, type, err),
     );
     // Closed, or dropped and already retrying with a new client: this attempt's results are stale.
     if (this.closed || this.client !== client) return;
@@ -177,12 +176,12 @@ export class QmpConnection {
     // The source QEMU is often told to quit right after `completed`: losing this reply is normal.
     if (err instanceof QmpDisconnectedError)
       this.deps.logger.debug('query-migrate lost to disconnect', { socket: this.deps.socketPath });
-    else this.deps.callbacks.error(QMP_STAGES.queryMigrate, errorType(err), err);
+    else this.deps.callbacks.error(STAGES.qmpQueryMigrate, errorType(err), err);
   }
 
   private onIssue(issue: ClientIssue): void {
     const err = new Error(`QMP ${issue.kind} on ${this.deps.socketPath}: ${JSON.stringify(issue)}`);
-    this.deps.callbacks.error(QMP_STAGES.protocol, issue.kind, err);
+    this.deps.callbacks.error(STAGES.qmpProtocol, issue.kind, err);
   }
 
   private emitReply(command: string, result: unknown, arrival: number): void {
@@ -206,7 +205,7 @@ export class QmpConnection {
   private emit(r: RawRecord): void {
     this.chain = this.chain
       .then(() => this.deps.callbacks.record(r))
-      .catch((err: unknown) => this.deps.callbacks.error(QMP_STAGES.record, errorType(err), err));
+      .catch((err: unknown) => this.deps.callbacks.error(STAGES.qmpRecord, errorType(err), err));
   }
 
   private setUp(up: boolean): void {

@@ -22,5 +22,4 @@ export {
 export { isReadOnlyCommand, assertReadOnly } from './allowlist.js';
 export { parseGlobs, globToRegExp } from './discovery.js';
 export { IDENTITY_COMMANDS } from './identify.js';
-export { QMP_STAGES } from './deps.js';
 export { DEFAULT_MAX_LINE_BYTES } from './framing.js';

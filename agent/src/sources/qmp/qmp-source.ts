@@ -1,10 +1,10 @@
+import { STAGES } from '@switchover/model';
 import type { Source, SourceCallbacks } from '../types.js';
 import type { BackoffOptions } from '../../lib/backoff.js';
 import type { ConnectSocket } from './client.js';
 import { QmpConnection } from './connection.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
-import { QMP_STAGES } from './deps.js';
 import { SocketDiscovery } from './discovery.js';
 
 export interface QmpSourceOptions {
@@ -57,7 +57,7 @@ export class QmpSource implements Source {
       rescanMs: opts.rescanMs,
       onAdded: (p) => this.attach(p),
       onRemoved: (p) => void this.detach(p),
-      onError: (type, err) => opts.callbacks.error(QMP_STAGES.discovery, type, err),
+      onError: (type, err) => opts.callbacks.error(STAGES.qmpDiscovery, type, err),
     });
   }
 

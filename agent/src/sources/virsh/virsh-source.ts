@@ -1,7 +1,7 @@
 import type { BackoffPolicy } from '../../lib/backoff.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { INPUTS } from '@switchover/model';
+import { ERROR_TYPES, INPUTS, STAGES } from '@switchover/model';
 import type { Source, SourceCallbacks } from '../types.js';
 import type { VirshLineRecord } from '../../records/types.js';
 import { ChildSupervisor, type ChildExit, type SpawnFn } from '../child-process.js';
@@ -31,12 +31,7 @@ export interface VirshSourceDeps {
   logger?: Logger;
 }
 
-export const VIRSH_ERRORS = {
-  childExit: 'virsh_exit',
-  spawn: 'virsh_spawn',
-  oversize: 'line_too_long',
-  record: 'record_failed',
-} as const;
+const ERRORS = ERROR_TYPES.virsh;
 
 export function virshArgs(c: VirshSourceConfig): string[] {
   const a: string[] = [];
@@ -54,7 +49,7 @@ export function virshArgs(c: VirshSourceConfig): string[] {
  */
 export class VirshSource implements Source {
   readonly name: string;
-  private readonly stage = INPUTS.virsh;
+  private readonly stage = STAGES.virsh;
   private readonly instance: string;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -75,7 +70,7 @@ export class VirshSource implements Source {
       onOversize: (i) =>
         callbacks.error(
           this.stage,
-          VIRSH_ERRORS.oversize,
+          ERRORS.oversize,
           new Error(`virsh line over the limit skipped (${i.bytesSeen} bytes seen)`),
         ),
     });
@@ -132,7 +127,7 @@ export class VirshSource implements Source {
     try {
       await this.callbacks.record(r);
     } catch (err) {
-      this.callbacks.error(this.stage, VIRSH_ERRORS.record, err);
+      this.callbacks.error(this.stage, ERRORS.record, err);
     }
   }
 
@@ -143,13 +138,13 @@ export class VirshSource implements Source {
     this.setUp(false);
     if (stopping) return;
     if (exit.error) {
-      this.callbacks.error(this.stage, VIRSH_ERRORS.spawn, exit.error);
+      this.callbacks.error(this.stage, ERRORS.spawn, exit.error);
       return;
     }
     const stderr = exit.stderrTail.length ? `: ${exit.stderrTail.join(' | ')}` : '';
     this.callbacks.error(
       this.stage,
-      VIRSH_ERRORS.childExit,
+      ERRORS.childExit,
       new Error(`virsh exited (code ${exit.code}, signal ${exit.signal})${stderr}`),
     );
   }
