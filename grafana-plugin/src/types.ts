@@ -1,4 +1,4 @@
-import type { Verdict } from '@switchover/model';
+import { DEFAULT_SKEW_MS, type Verdict } from '@switchover/model';
 
 /** How each lane is placed on the row's time axis. */
 export type TimeAlignment = 'absolute' | 'switchover';
@@ -30,7 +30,7 @@ export const DEFAULT_OPTIONS: TimelineOptions = {
   vmFilter: '',
   alignment: 'absolute',
   showDevices: true,
-  pairingSkewMs: 5000,
+  pairingSkewMs: DEFAULT_SKEW_MS,
   skewNoteMs: 1000,
   tempoUid: '',
   logsUid: '',

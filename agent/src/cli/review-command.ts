@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { isProblem } from '@switchover/model';
+import { DEFAULT_SKEW_MS, isProblem } from '@switchover/model';
+import { DEFAULT_CORRELATOR_CONFIG } from '../correlator/index.js';
 import { review, ReviewInputError, type HostFile } from '../review/review.js';
 import { toReviewJson } from '../review/render-json.js';
 import { renderReview } from '../review/render-text.js';
@@ -17,10 +18,10 @@ flight recorder file (STATE_DIR/recorder-*.jsonl). Give several files of one hos
 
 Options:
   --host NAME=FILE   a file from host NAME (repeatable, at least one)
-  --json             print JSON (shape: shared/contracts/review-output.schema.json)
+  --json             print JSON (the shape of the review-output JSON schema shipped with Switchover)
   --vm NAME          VM name for files that name none (QMP transcripts, bare QEMU logs)
-  --window SECONDS   destination attribution window after RESUME (default 30)
-  --skew SECONDS     clock skew allowed between hosts when pairing (default 5)
+  --window SECONDS   destination attribution window after RESUME (default ${DEFAULT_CORRELATOR_CONFIG.windowMs / 1000})
+  --skew SECONDS     clock skew allowed between hosts when pairing (default ${DEFAULT_SKEW_MS / 1000})
   --no-color         plain text even on a terminal
   -h, --help         this help
 
