@@ -1,3 +1,4 @@
+export * from './dict.js';
 export * from './verdict.js';
 export * from './qemu.js';
 export * from './observation.js';

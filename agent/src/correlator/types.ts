@@ -1,4 +1,13 @@
-import type { DeviceFailure, Observation, Phase, Role, Session, VfioState, VmRef } from '@switchover/model';
+import type {
+  DeviceFailure,
+  Dict,
+  Observation,
+  Phase,
+  Role,
+  Session,
+  VfioState,
+  VmRef,
+} from '@switchover/model';
 
 export interface CorrelatorConfig {
   /** Destination: how long after the first RESUME a device failure still counts (ms). Default 30 000. */
@@ -47,7 +56,7 @@ export interface VmState {
   /** Role hint from identity: `inmigrate` runstate or `-incoming` → destination; running → source. */
   roleHint: 'source' | 'destination' | null;
   /** vfio-pci QOM id -> host address, to name devices of `VFIO_MIGRATION` events by address. */
-  devices: Record<string, string>;
+  devices: Dict<string>;
   session: Session | null;
   /** Whether the session's role came from evidence (not guessed). */
   roleSettled: boolean;
@@ -60,13 +69,14 @@ export interface VmState {
   /** Source only: close the completed session at this `now` unless `migration-info` comes first. */
   closeAt: number | null;
   /** 9.1+ trace `vfio_migration_set_state`: the state last attempted per device (host address). */
-  attempts: Record<string, VfioState>;
+  attempts: Dict<VfioState>;
   /** Failures claimed from untimed lines: device -> the line's `latest` (null = open), to re-time on RESUME. */
-  untimedFailures: Record<string, number | null>;
+  untimedFailures: Dict<number | null>;
 }
 
 export interface CorrelatorState {
-  vms: Record<string, VmState>;
+  /** Keyed by VM name (tenant-chosen): a null-prototype `dict`. */
+  vms: Dict<VmState>;
   /** Failure lines not (yet) inside any window; offline lines with an open upper bound may still be claimed. */
   pending: Observation[];
   /** Count of inputs handled: the clock of `lastSeen` (deterministic, unlike wall time). */

@@ -1,4 +1,4 @@
-import type { Observation } from '@switchover/model';
+import { dict, type Observation } from '@switchover/model';
 import {
   VM_STATES_PER_SESSION,
   type CorrelatorConfig,
@@ -8,7 +8,7 @@ import {
 } from './types.js';
 
 export function initialState(): CorrelatorState {
-  return { vms: {}, pending: [], seq: 0 };
+  return { vms: dict(), pending: [], seq: 0 };
 }
 
 function emptyVm(name: string): VmState {
@@ -16,15 +16,15 @@ function emptyVm(name: string): VmState {
     vm: { name },
     qemuVersion: null,
     roleHint: null,
-    devices: {},
+    devices: dict(),
     session: null,
     roleSettled: false,
     evidenceRole: null,
     lastSeen: 0,
     lastClosed: null,
     closeAt: null,
-    attempts: {},
-    untimedFailures: {},
+    attempts: dict(),
+    untimedFailures: dict(),
   };
 }
 
@@ -35,8 +35,15 @@ function emptyVm(name: string): VmState {
 export function normalizeState(state: CorrelatorState): CorrelatorState {
   state.pending ??= [];
   state.seq ??= 0;
-  state.vms ??= {};
-  for (const [name, vm] of Object.entries(state.vms)) state.vms[name] = { ...emptyVm(name), ...vm };
+  // A snapshot comes back through JSON.parse: rebuild every name-keyed table without a prototype.
+  state.vms = dict(state.vms ?? {});
+  for (const [name, vm] of Object.entries(state.vms)) {
+    const full = { ...emptyVm(name), ...vm };
+    full.devices = dict(full.devices);
+    full.attempts = dict(full.attempts);
+    full.untimedFailures = dict(full.untimedFailures);
+    state.vms[name] = full;
+  }
   return state;
 }
 
@@ -83,8 +90,8 @@ export function resetSessionScratch(vm: VmState): void {
   vm.roleSettled = false;
   vm.evidenceRole = null;
   vm.closeAt = null;
-  vm.attempts = {};
-  vm.untimedFailures = {};
+  vm.attempts = dict();
+  vm.untimedFailures = dict();
 }
 
 /** Drop the least recently seen VMs without a session once there are too many (identity is cheap, not free). */

@@ -1,4 +1,4 @@
-import type { VmRef } from '@switchover/model';
+import { dict, type VmRef } from '@switchover/model';
 import { guestName } from '../records/qemu-cmdline.js';
 import { IGNORED, decoded, isPlainObject, type Parsed } from './common.js';
 
@@ -57,7 +57,7 @@ export function parseCommandLine(text: string, recordVm: VmRef | undefined): Par
       return decoded(null, { kind: 'vm-identity', incoming: true });
     case '-device': {
       const dev = vfioDevice(value);
-      return dev ? decoded(null, { kind: 'vm-identity', devices: { [dev.id]: dev.host } }) : IGNORED;
+      return dev ? decoded(null, { kind: 'vm-identity', devices: dict([[dev.id, dev.host]]) }) : IGNORED;
     }
     default:
       return IGNORED;
