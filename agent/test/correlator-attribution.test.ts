@@ -43,21 +43,21 @@ describe('correlator: attributing failure lines to windows', () => {
     expect(h.state.pending).toEqual([]);
   });
 
-  it('offline: an untimed line with no later timed neighbour (latest null) that precedes the migration is claimed when the window opens', () => {
-    // fixtures/libvirt-examples/silent-failure-9.1: the failure line is the last line of the
-    // destination log; its only timed neighbour is the `tainted` line at 03:26:41.024.
+  it('offline: an untimed line with no later timed neighbour (latest null), printed by the incoming QEMU before its events, belongs to its migration', () => {
+    // A libvirt destination log whose failure line is its last line; the only timed neighbour is the
+    // `tainted` line at 03:26:41.024. The incoming process (its `-incoming` command line) is the
+    // destination of one migration from its start, so the line is attributed to it at once.
     const h = new Harness();
     const tainted = at('2024-11-19T03:26:41.024Z');
     const resume = 1731986847494.954;
     h.feed(ob.processStart(VM, tainted - 1));
-    h.feed(ob.identity(VM, tainted - 1, { incoming: true }));
-    const parked = h.feed(ob.failure(VM, DEV, tainted, { timeSource: 'bounded', latest: null }));
-    expect(parked).toEqual([]);
-    expect(h.state.pending).toHaveLength(1);
+    expect(h.kinds(h.feed(ob.identity(VM, tainted - 1, { incoming: true })))).toEqual(['session-opened']);
+    const claimed = h.feed(ob.failure(VM, DEV, tainted, { timeSource: 'bounded', latest: null }));
+    expect(h.kinds(claimed)).toEqual(['device-state', 'device-failure']);
+    expect(h.state.pending).toEqual([]);
 
     const opened = h.feed(ob.status(VM, 'setup', 1731986808366.274));
-    expect(h.kinds(opened)).toEqual(['session-opened', 'phase-changed', 'device-state', 'device-failure']);
-    expect(h.state.pending).toEqual([]);
+    expect(h.kinds(opened)).toEqual(['phase-changed']);
     h.feed(ob.status(VM, 'active', at('2024-11-19T03:26:48.511Z')));
     const done = h.feed(ob.status(VM, 'completed', at('2024-11-19T03:27:27.417Z')));
     expect(h.session(done).outcome).toBe('completed-with-device-failure');
@@ -120,7 +120,7 @@ describe('correlator: attributing failure lines to windows', () => {
     const t = 60_000_000;
     for (let i = 0; i < 3; i++)
       h.feed(ob.failure(`vm${i}`, DEV, t + i, { timeSource: 'bounded', latest: null }));
-    expect(h.state.pending.map((o) => o.vm.name)).toEqual(['vm1', 'vm2']);
+    expect(h.state.pending.map((p) => p.obs.vm.name)).toEqual(['vm1', 'vm2']);
     expect(unattributed(h.effects)).toEqual([
       expect.objectContaining({
         reason: 'pending-full',

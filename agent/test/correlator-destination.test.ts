@@ -175,7 +175,7 @@ describe('correlator: destination side', () => {
     expect(h.session().outcome).toBe('completed');
   });
 
-  it('fatal hardware error (reset failed, QEMU aborts) fails the destination and closes it', () => {
+  it('fatal hardware error (reset failed, QEMU aborts) after completion: the destination is lost (issue 8: was `failed`)', () => {
     const h = new Harness();
     libvirtDestination(h);
     h.feed(ob.failure(VM, DEV, LV.resume + 100), LV.resume + 100);
@@ -185,7 +185,7 @@ describe('correlator: destination side', () => {
     );
     expect(h.kinds(fx)).toEqual(['device-state', 'outcome', 'session-closed']);
     const s = h.closed()[0]!;
-    expect(s.outcome).toBe('failed');
+    expect(s.outcome).toBe('lost');
     expect(s.devices[0]?.failure?.fatal).toBe(true);
     expect(only(h.effects, 'device-failure')).toHaveLength(1);
   });

@@ -27,6 +27,23 @@ const sameVm = (a: Session, b: Session): boolean =>
   a.vm === b.vm ||
   (a.vmUuid !== null && b.vmUuid !== null && a.vmUuid.toLowerCase() === b.vmUuid.toLowerCase());
 
+/**
+ * The destination's QEMU ended (a crash, or an exit on a failed device transition) at or after the
+ * moment the source completed and quit: the VM runs nowhere. This is how a destination whose own
+ * completion was never observed (a domain log has no migration events) is told apart from one that
+ * failed loudly before the switchover; a rejected stream (`load-failure`) is always before it.
+ */
+export function diedAfterSwitchover(
+  source: Session,
+  destination: Session,
+  skewMs = DEFAULT_SKEW_MS,
+): boolean {
+  if (source.outcome !== 'completed' || destination.outcome !== 'failed') return false;
+  if (source.end === null || destination.end === null) return false;
+  if (destination.evidence.some((e) => e.kind === 'load-failure')) return false;
+  return destination.end >= source.end - skewMs;
+}
+
 function overlaps(a: Session, b: Session, skewMs: number): boolean {
   const aEnd = a.end ?? Number.POSITIVE_INFINITY;
   const bEnd = b.end ?? Number.POSITIVE_INFINITY;
@@ -34,13 +51,20 @@ function overlaps(a: Session, b: Session, skewMs: number): boolean {
 }
 
 /**
- * The verdict table of DESIGN.md. A cancel or a loud failure on either side wins over anything the
- * destination saw afterwards; a destination device failure wins over completion; a destination whose
- * attribution window is still open is not yet a success.
+ * The verdict table of DESIGN.md. A destination lost after the switchover is the worst case; a
+ * cancel or a loud failure on either side wins over anything the destination saw afterwards; a
+ * destination device failure wins over completion; a destination whose attribution window is still
+ * open is not yet a success.
  */
-export function verdictOf(source: Session | null, destination: Session | null): Verdict {
+export function verdictOf(
+  source: Session | null,
+  destination: Session | null,
+  skewMs = DEFAULT_SKEW_MS,
+): Verdict {
   const src = source?.outcome;
   const dst = destination?.outcome;
+  if (dst === 'lost') return 'destination-lost';
+  if (source && destination && diedAfterSwitchover(source, destination, skewMs)) return 'destination-lost';
   if (src === 'cancelled') return 'cancelled';
   if (src === 'failed' || dst === 'failed') return 'failed';
   if (dst === 'cancelled') return src === undefined ? 'cancelled' : 'failed';
@@ -51,14 +75,14 @@ export function verdictOf(source: Session | null, destination: Session | null): 
   return 'unverified';
 }
 
-function toMigration(source: Session | null, destination: Session | null): Migration {
+function toMigration(source: Session | null, destination: Session | null, skewMs: number): Migration {
   const first = (source ?? destination) as Session;
   const vmUuid = source?.vmUuid ?? destination?.vmUuid ?? null;
   return {
     id: source?.id ?? first.id,
     vm: first.vm,
     vmUuid,
-    verdict: verdictOf(source, destination),
+    verdict: verdictOf(source, destination, skewMs),
     source,
     destination,
     failedDevices: destination ? failedDevices(destination) : [],
@@ -68,27 +92,31 @@ function toMigration(source: Session | null, destination: Session | null): Migra
 }
 
 /**
- * Join source and destination sessions of the same VM (name or UUID) whose time ranges overlap within
- * the clock-skew allowance. Each session is used once; among several candidates the destination whose
- * start is closest to the source's wins, so back-to-back migrations of one VM stay apart. Sessions with
- * no partner become one-sided migrations. Result: problems first, then newest first.
+ * Join source and destination sessions of the same VM (name or UUID) on two different hosts (libvirt
+ * never migrates to the same host: a source and a destination on one host are a save and a restore)
+ * whose time ranges overlap within the clock-skew allowance. Each session is used once; among several
+ * candidates the destination whose start is closest to the source's wins, so back-to-back migrations
+ * of one VM stay apart. Sessions with no partner become one-sided migrations; sessions that turned out
+ * not to be a migration (`notMigration`) are left out. Result: problems first, then newest first.
  */
 export function pairSessions(sessions: readonly Session[], options: PairOptions = {}): Migration[] {
   const skewMs = options.skewMs ?? DEFAULT_SKEW_MS;
-  const sources = sessions.filter((s) => s.role === 'source').sort((a, b) => a.start - b.start);
-  const destinations = sessions.filter((s) => s.role === 'destination').sort((a, b) => a.start - b.start);
+  const real = sessions.filter((s) => s.notMigration === undefined);
+  const sources = real.filter((s) => s.role === 'source').sort((a, b) => a.start - b.start);
+  const destinations = real.filter((s) => s.role === 'destination').sort((a, b) => a.start - b.start);
   const used = new Set<Session>();
   const out: Migration[] = [];
   for (const src of sources) {
     let best: Session | null = null;
     for (const dst of destinations) {
-      if (used.has(dst) || !sameVm(src, dst) || !overlaps(src, dst, skewMs)) continue;
+      if (used.has(dst) || dst.host === src.host || !sameVm(src, dst) || !overlaps(src, dst, skewMs))
+        continue;
       if (!best || Math.abs(dst.start - src.start) < Math.abs(best.start - src.start)) best = dst;
     }
     if (best) used.add(best);
-    out.push(toMigration(src, best));
+    out.push(toMigration(src, best, skewMs));
   }
-  for (const dst of destinations) if (!used.has(dst)) out.push(toMigration(null, dst));
+  for (const dst of destinations) if (!used.has(dst)) out.push(toMigration(null, dst, skewMs));
   return sortMigrations(out);
 }
 

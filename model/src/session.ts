@@ -72,6 +72,11 @@ export interface Session {
   windowEnd: number | null;
   /** true once nothing more can change it (window elapsed, or failed/cancelled). */
   closed: boolean;
+  /**
+   * Set when the session turned out not to be a migration: `save` is `virsh save` (the QEMU process
+   * streamed its state to a file and libvirt stopped it with `reason=saved`). Never paired.
+   */
+  notMigration?: 'save';
 }
 
 export const sessionId = (host: string, vm: string, start: number): string =>

@@ -19,11 +19,15 @@ export const PROBLEM_VERDICTS: readonly Verdict[] = [
 
 export const isProblem = (v: Verdict): boolean => PROBLEM_VERDICTS.includes(v);
 
-/** What one host saw of its side of a migration. */
+/**
+ * What one host saw of its side of a migration. `lost` (destination only): the migration completed
+ * here, then this QEMU died within the attribution window, so the VM runs nowhere.
+ */
 export const SIDE_OUTCOMES = [
   'in-progress',
   'completed',
   'completed-with-device-failure',
+  'lost',
   'failed',
   'cancelled',
 ] as const;

@@ -50,7 +50,6 @@ describe('verdictOf', () => {
     ['failed', 'failed', 'failed'],
     ['failed', null, 'failed'],
     [null, 'failed', 'failed'],
-    ['completed', 'failed', 'failed'],
     ['cancelled', 'failed', 'cancelled'],
     ['cancelled', null, 'cancelled'],
     ['completed', null, 'unverified'],
@@ -62,6 +61,27 @@ describe('verdictOf', () => {
   ];
   it.each(cases)('source %s + destination %s -> %s', (src, dst, verdict) => {
     expect(verdictOf(src ? side('source', src) : null, dst ? side('destination', dst) : null)).toBe(verdict);
+  });
+
+  it('a destination that failed before the source completed is a loud failure; one that died after it is lost', () => {
+    const src = side('source', 'completed', { end: T0 + 40_000 });
+    expect(verdictOf(src, side('destination', 'failed', { end: T0 + 20_000 }))).toBe('failed');
+    // Died at the switchover or after it (within the skew allowance): the source has quit, the VM runs nowhere.
+    expect(verdictOf(src, side('destination', 'failed', { end: T0 + 40_000 }))).toBe('destination-lost');
+    expect(verdictOf(src, side('destination', 'failed', { end: T0 + 38_000 }))).toBe('destination-lost');
+    expect(verdictOf(src, side('destination', 'failed', { end: T0 + 38_000 }), 1000)).toBe('failed');
+    // A rejected stream is always before the switchover, whatever the clocks say.
+    const rejected = side('destination', 'failed', { end: T0 + 40_000 });
+    rejected.evidence.push({
+      time: T0,
+      text: 'load of migration failed: Invalid argument',
+      origin: { kind: 'file' },
+      kind: 'load-failure',
+    });
+    expect(verdictOf(src, rejected)).toBe('failed');
+    // The destination saw its own completion and then its QEMU die: lost, whatever the source says.
+    expect(verdictOf(null, side('destination', 'lost'))).toBe('destination-lost');
+    expect(verdictOf(side('source', 'cancelled'), side('destination', 'lost'))).toBe('destination-lost');
   });
 
   it('keeps a completed destination in progress while its attribution window is open', () => {
@@ -142,5 +162,31 @@ describe('pairSessions', () => {
 
   it('returns nothing for nothing', () => {
     expect(pairSessions([])).toEqual([]);
+  });
+
+  it('never pairs two sessions of one host (a save and a restore), and leaves out what was no migration', () => {
+    const save = side('source', 'completed', { host: 'hv-a' });
+    const restore = side('destination', 'completed', { host: 'hv-a', start: T0 + 1000 });
+    expect(
+      pairSessions([save, restore]).map((m) => [m.source?.host ?? null, m.destination?.host ?? null]),
+    ).toEqual([
+      [null, 'hv-a'],
+      ['hv-a', null],
+    ]);
+    save.notMigration = 'save';
+    expect(pairSessions([save]).length).toBe(0);
+  });
+
+  it('puts a lost destination first', () => {
+    const ms = pairSessions([
+      side('source', 'completed', { vm: 'a' }),
+      side('destination', 'completed-with-device-failure', { vm: 'a' }),
+      side('source', 'completed', { vm: 'b' }),
+      side('destination', 'lost', { vm: 'b' }),
+    ]);
+    expect(ms.map((m) => [m.vm, m.verdict])).toEqual([
+      ['b', 'destination-lost'],
+      ['a', 'silent-destination-failure'],
+    ]);
   });
 });

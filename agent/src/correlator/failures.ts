@@ -2,7 +2,7 @@ import type { DeviceFailure, Observation, Session, VfioFailureObservation } from
 import type { Ctx } from './context.js';
 import { deviceName, laneOf, pushSegment } from './lanes.js';
 import { settleRole } from './role.js';
-import { addEvidence, failSession, setOutcome } from './session-edit.js';
+import { addEvidence, failSession, knownFromLogOnly, lose, setOutcome } from './session-edit.js';
 import { fitsWindow, latestOf, parkOrReject } from './window.js';
 
 /** Forms after which QEMU reset the device and recorded it RUNNING; the others leave its state unknown. */
@@ -58,7 +58,10 @@ export function recordFailure(
   if (session.role === 'destination' && first)
     effects.push({ kind: 'device-failure', session, failure, observation: obs });
   if (failure.fatal) {
-    failSession(vm, 'failed', time, effects);
+    // QEMU aborts after this line. A destination that completed is lost; one known only from its
+    // domain log waits for libvirt's `shutting down` line, the only real time of its death.
+    if (session.role === 'destination' && session.outcome.startsWith('completed')) lose(vm, time, effects);
+    else if (!knownFromLogOnly(session)) failSession(vm, 'failed', time, effects);
     return;
   }
   if (session.role === 'destination' && session.outcome === 'completed')
@@ -96,17 +99,22 @@ export function onVfioFailure(ctx: Ctx, obs: VfioFailureObservation): void {
     recordFailure(ctx, obs, toFailure(ctx, session, obs), { form: obs.form });
     return;
   }
-  parkOrReject(ctx.state, obs, ctx.now, ctx.config, ctx.effects);
+  parkOrReject(ctx.state, obs, vm.process, ctx.now, ctx.config, ctx.effects);
 }
 
-/** Claim pending untimed lines of this VM that fit the (destination) session's window. */
+/**
+ * Claim pending untimed lines of this VM that fit the (destination) session's window and were
+ * printed by this session's QEMU process (a line of an earlier process is an old incident).
+ */
 export function claimPending(ctx: Ctx): void {
   const session = ctx.vm.session;
   if (!session || session.role !== 'destination' || ctx.state.pending.length === 0) return;
-  const name = ctx.vm.vm.name;
+  const { name } = ctx.vm.vm;
+  const { process } = ctx.vm;
   const claimed: VfioFailureObservation[] = [];
-  ctx.state.pending = ctx.state.pending.filter((obs) => {
+  ctx.state.pending = ctx.state.pending.filter(({ obs, process: printedBy }) => {
     if (obs.kind !== 'vfio-failure' || obs.vm.name !== name || !fitsWindow(session, obs)) return true;
+    if (printedBy !== null && process !== null && printedBy !== process) return true;
     claimed.push(obs);
     return false;
   });

@@ -1,24 +1,15 @@
 import {
   dict,
   type LoadFailureObservation,
-  type ProcessLifecycleObservation,
   type QemuErrorObservation,
   type RunStateObservation,
-  type ShutdownObservation,
   type VmIdentityObservation,
 } from '@switchover/model';
 import type { Ctx } from './context.js';
 import { claimPending, retimeUntimed } from './failures.js';
 import { applyRole, roleHintOf, settleRole } from './role.js';
-import { openSession } from './migration.js';
-import {
-  addEvidence,
-  closeSession,
-  endPhases,
-  failSession,
-  recentlyClosed,
-  setOutcome,
-} from './session-edit.js';
+import { onIncoming } from './process.js';
+import { addEvidence, failSession, recentlyClosed } from './session-edit.js';
 import { DUPLICATE_EVENT_MS, SAME_END_MS } from './types.js';
 
 /** STOP inside a running migration: the source stopping its vCPUs for switchover (a `-S` destination never stops). */
@@ -51,51 +42,13 @@ export function onResume(ctx: Ctx, obs: RunStateObservation): void {
   retimeUntimed(ctx);
 }
 
-/**
- * The QEMU process is gone (QMP SHUTDOWN, libvirt `shutting down`). An unfinished migration cannot
- * finish any more; a completed source has nothing left to report. A completed destination keeps its
- * window: its log lines may still be on their way through another input.
- */
-export function onExit(ctx: Ctx, obs: ShutdownObservation | ProcessLifecycleObservation): void {
-  const { vm } = ctx;
-  vm.roleHint = null;
-  const session = vm.session;
-  if (!session || obs.time < session.start) return;
-  addEvidence(session, obs, obs.time, 'process-exit');
-  if (session.outcome === 'in-progress' && session.role === 'source' && isMigratedAway(obs)) {
-    // libvirt stops a source with reason=migrated only after the migration succeeded: the end of a
-    // migration whose QMP `completed` this host did not see (logs only, or the event input was down).
-    session.end ??= Math.max(session.start, obs.time);
-    endPhases(session, obs.time);
-    setOutcome(session, 'completed', ctx.effects);
-    closeSession(vm, ctx.effects);
-  } else if (session.outcome === 'in-progress') failSession(vm, 'failed', obs.time, ctx.effects);
-  else if (session.role === 'source') closeSession(vm, ctx.effects);
-}
-
-const isMigratedAway = (o: ShutdownObservation | ProcessLifecycleObservation): boolean =>
-  o.kind === 'process-stop' && o.reason === 'migrated';
-
-/** A new QEMU process for this VM: whatever the previous one left open is over, and its identity is stale. */
-export function onProcessStart(ctx: Ctx, obs: ProcessLifecycleObservation): void {
-  const { vm } = ctx;
-  const session = vm.session;
-  if (session && obs.time >= session.start) {
-    addEvidence(session, obs, obs.time, 'process-start');
-    if (session.outcome === 'in-progress') failSession(vm, 'failed', obs.time, ctx.effects);
-    else closeSession(vm, ctx.effects);
-  }
-  vm.roleHint = null;
-  vm.devices = dict();
-  vm.qemuVersion = obs.qemuVersion ?? null;
-}
-
 export function onIdentity(ctx: Ctx, obs: VmIdentityObservation): void {
   const { vm } = ctx;
   if (obs.qemuVersion) vm.qemuVersion = obs.qemuVersion;
   if (obs.devices) Object.assign(vm.devices, dict(obs.devices));
   const hint = roleHintOf(obs);
   if (hint) vm.roleHint = hint;
+  if (obs.incoming === true) onIncoming(ctx, obs);
   const session = vm.session;
   if (!session) return;
   session.qemuVersion ??= vm.qemuVersion;
@@ -105,18 +58,6 @@ export function onIdentity(ctx: Ctx, obs: VmIdentityObservation): void {
     applyRole(vm, hint, ctx.config);
     claimPending(ctx);
   }
-}
-
-/** libvirt's `initiating migration` (source, just before `setup`). */
-export function onInitiated(ctx: Ctx, obs: ProcessLifecycleObservation): void {
-  let session = ctx.vm.session;
-  // With libvirt's log alone (no QMP events) this line is where the source's migration starts.
-  if (!session || session.outcome !== 'in-progress') {
-    if (session) closeSession(ctx.vm, ctx.effects);
-    session = openSession(ctx, obs);
-  }
-  addEvidence(session, obs);
-  settleRole(ctx.vm, 'source', ctx.config);
 }
 
 /**

@@ -33,7 +33,7 @@ const SOURCE_STATUSES: ReadonlySet<MigrationStatus> = new Set([
   'wait-unplug',
 ]);
 
-export function openSession(ctx: Ctx, obs: Observation): Session {
+export function openSession(ctx: Ctx, obs: Observation, start = obs.time): Session {
   const { vm } = ctx;
   evictForNewSession(ctx.state, ctx.config, ctx.effects);
   const { role, settled } = initialRole(vm);
@@ -42,7 +42,7 @@ export function openSession(ctx: Ctx, obs: Observation): Session {
     vm: vm.vm.name,
     vmUuid: vm.vm.uuid ?? null,
     role,
-    start: obs.time,
+    start,
     qemuVersion: vm.qemuVersion,
   });
   vm.session = session;
@@ -60,6 +60,11 @@ export function openSession(ctx: Ctx, obs: Observation): Session {
 function sessionForStatus(ctx: Ctx, obs: MigrationStatusObservation): Session | null {
   const { vm } = ctx;
   const terminal = TERMINAL.has(obs.status);
+  // `virsh restore` streams the saved state in through the same incoming migration: not one.
+  if (vm.restoring) {
+    if (terminal) vm.restoring = false;
+    return null;
+  }
   let session = vm.session;
   if (session && session.outcome !== 'in-progress') {
     const end = session.end ?? session.start;

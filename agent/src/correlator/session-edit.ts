@@ -122,3 +122,30 @@ export function recentlyClosed(vm: VmState, time: number, withinMs: number): Ses
   if (!last || last.end === null) return null;
   return Math.abs(time - last.end) <= withinMs ? last : null;
 }
+
+/**
+ * A destination whose only evidence is its domain log: an incoming QEMU started with `-incoming`,
+ * and no migration status or RESUME since. Its own log never says that the migration completed.
+ */
+export const knownFromLogOnly = (s: Session): boolean =>
+  s.role === 'destination' && s.phases.length === 0 && s.resumeTime === null;
+
+/**
+ * A log-only destination whose VM went on running here (nothing failed it before its time was up,
+ * the VM started migrating on, or the guest shut down by itself): its incoming migration completed.
+ * When is unknown, so `end` stays null; pairing with the source tells the rest.
+ */
+export function arrived(vm: VmState, effects: Effect[]): void {
+  const s = vm.session;
+  if (!s || s.outcome !== 'in-progress') return;
+  setOutcome(s, hasDeviceFailure(s) ? 'completed-with-device-failure' : 'completed', effects);
+}
+
+/** A destination that completed saw its QEMU die inside the attribution window: the VM runs nowhere. */
+export function lose(vm: VmState, time: number, effects: Effect[]): void {
+  const s = vm.session;
+  if (!s) return;
+  endPhases(s, time);
+  setOutcome(s, 'lost', effects);
+  closeSession(vm, effects);
+}

@@ -2,18 +2,10 @@ import type { Observation, Session } from '@switchover/model';
 import type { Ctx } from './context.js';
 import { onVfioAttempt, onVfioState } from './devices.js';
 import { claimPending, onVfioFailure } from './failures.js';
-import {
-  onExit,
-  onIdentity,
-  onInitiated,
-  onLoadFailure,
-  onProcessStart,
-  onQemuError,
-  onResume,
-  onStop,
-} from './lifecycle.js';
+import { onIdentity, onLoadFailure, onQemuError, onResume, onStop } from './lifecycle.js';
+import { onExit, onInitiated, onProcessStart } from './process.js';
 import { onInfo, onPass, onReturnPath, onStatus } from './migration.js';
-import { closeSession } from './session-edit.js';
+
 import {
   DEFAULT_CORRELATOR_CONFIG,
   type CorrelatorConfig,
@@ -23,7 +15,7 @@ import {
   type TransitionResult,
 } from './types.js';
 import { capVms, normalizeState, vmFor } from './vms.js';
-import { closeDeadline, expire, prunePending } from './window.js';
+import { closeDeadline, closeFinished, expire, prunePending } from './window.js';
 
 function dispatch(ctx: Ctx, obs: Observation): void {
   switch (obs.kind) {
@@ -116,11 +108,11 @@ export function flush(
   const open: Session[] = [];
   for (const vm of Object.values(state.vms)) {
     if (!vm.session) continue;
-    if (closeDeadline(vm, config) !== null) closeSession(vm, effects);
+    if (closeDeadline(vm, config) !== null) closeFinished(vm, effects);
     else open.push(vm.session);
   }
-  for (const observation of state.pending)
-    effects.push({ kind: 'unattributed', observation, reason: 'outside-window' });
+  for (const { obs } of state.pending)
+    effects.push({ kind: 'unattributed', observation: obs, reason: 'outside-window' });
   state.pending = [];
   return { state, effects, open };
 }

@@ -72,13 +72,28 @@ export interface VmState {
   attempts: Dict<VfioState>;
   /** Failures claimed from untimed lines: device -> the line's `latest` (null = open), to re-time on RESUME. */
   untimedFailures: Dict<number | null>;
+  /**
+   * The QEMU process whose domain-log lines are being read: the time of its `starting up` header
+   * (null without a domain log). A line belongs to the process that printed it, never to a later one.
+   */
+  process: number | null;
+  /** The last process ended with `reason=saved` (`virsh save`): the next incoming one is a restore. */
+  afterSave: boolean;
+  /** This process is a `virsh restore` (an incoming stream from a file), not a migration destination. */
+  restoring: boolean;
+}
+
+/** A failure line waiting for a window, with the QEMU process that printed it (when known). */
+export interface PendingLine {
+  obs: Observation;
+  process: number | null;
 }
 
 export interface CorrelatorState {
   /** Keyed by VM name (tenant-chosen): a null-prototype `dict`. */
   vms: Dict<VmState>;
   /** Failure lines not (yet) inside any window; offline lines with an open upper bound may still be claimed. */
-  pending: Observation[];
+  pending: PendingLine[];
   /** Count of inputs handled: the clock of `lastSeen` (deterministic, unlike wall time). */
   seq: number;
 }

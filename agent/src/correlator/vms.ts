@@ -25,6 +25,9 @@ function emptyVm(name: string): VmState {
     closeAt: null,
     attempts: dict(),
     untimedFailures: dict(),
+    process: null,
+    afterSave: false,
+    restoring: false,
   };
 }
 
@@ -33,7 +36,10 @@ function emptyVm(name: string): VmState {
  * trips over a missing member (the recorder persists whatever shape was current when it wrote).
  */
 export function normalizeState(state: CorrelatorState): CorrelatorState {
-  state.pending ??= [];
+  // Snapshots before pending lines carried their process held bare observations.
+  state.pending = (state.pending ?? []).map((p) =>
+    'obs' in p ? p : { obs: p as unknown as Observation, process: null },
+  );
   state.seq ??= 0;
   // A snapshot comes back through JSON.parse: rebuild every name-keyed table without a prototype.
   state.vms = dict(state.vms ?? {});

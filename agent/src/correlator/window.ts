@@ -1,11 +1,12 @@
 import type { Observation, Session } from '@switchover/model';
-import { closeSession } from './session-edit.js';
+import { arrived, closeSession, knownFromLogOnly } from './session-edit.js';
 import {
   PENDING_GRACE_MS,
   SOURCE_CLOSE_DELAY_MS,
   type CorrelatorConfig,
   type CorrelatorState,
   type Effect,
+  type PendingLine,
   type VmState,
 } from './types.js';
 
@@ -42,6 +43,7 @@ const stillClaimable = (obs: Observation, now: number): boolean =>
 export function parkOrReject(
   state: CorrelatorState,
   obs: Observation,
+  process: number | null,
   now: number,
   config: CorrelatorConfig,
   effects: Effect[],
@@ -50,32 +52,35 @@ export function parkOrReject(
     effects.push({ kind: 'unattributed', observation: obs, reason: 'outside-window' });
     return;
   }
-  state.pending.push(obs);
+  state.pending.push({ obs, process });
   while (state.pending.length > Math.max(0, config.maxPending)) {
     const dropped = state.pending.shift();
-    if (dropped) effects.push({ kind: 'unattributed', observation: dropped, reason: 'pending-full' });
+    if (dropped) effects.push({ kind: 'unattributed', observation: dropped.obs, reason: 'pending-full' });
   }
 }
 
 /** Pending lines whose latest possible time has passed can no longer be claimed. */
 export function prunePending(state: CorrelatorState, now: number, effects: Effect[]): void {
   if (state.pending.length === 0) return;
-  const keep: Observation[] = [];
-  for (const obs of state.pending) {
-    if (stillClaimable(obs, now)) keep.push(obs);
-    else effects.push({ kind: 'unattributed', observation: obs, reason: 'outside-window' });
+  const keep: PendingLine[] = [];
+  for (const p of state.pending) {
+    if (stillClaimable(p.obs, now)) keep.push(p);
+    else effects.push({ kind: 'unattributed', observation: p.obs, reason: 'outside-window' });
   }
   state.pending = keep;
 }
 
 /**
  * When the VM's session may close, in `now` terms; null while it is in progress (nothing closes an
- * unfinished migration but its own end, a process exit, or eviction).
+ * unfinished migration but its own end, a process exit, or eviction). A destination known only from
+ * its domain log never sees its own end: it is given `resumeWaitMs` from its QEMU's start.
  */
 export function closeDeadline(vm: VmState, config: CorrelatorConfig): number | null {
   const s = vm.session;
+  if (s && s.outcome === 'in-progress' && knownFromLogOnly(s)) return s.start + config.resumeWaitMs;
   if (!s || s.outcome === 'in-progress') return null;
-  if (s.outcome === 'failed' || s.outcome === 'cancelled') return Number.NEGATIVE_INFINITY;
+  if (s.outcome === 'failed' || s.outcome === 'cancelled' || s.outcome === 'lost')
+    return Number.NEGATIVE_INFINITY;
   const end = s.end ?? s.start;
   if (s.role === 'source') return vm.closeAt ?? end + SOURCE_CLOSE_DELAY_MS;
   return s.windowEnd ?? end + config.resumeWaitMs;
@@ -90,6 +95,13 @@ export function expire(
 ): void {
   for (const vm of Object.values(state.vms)) {
     const deadline = closeDeadline(vm, config);
-    if (deadline !== null && now >= deadline) closeSession(vm, effects);
+    if (deadline !== null && now >= deadline) closeFinished(vm, effects);
   }
+}
+
+/** Close a session whose time is up; a log-only destination arrived if nothing said otherwise. */
+export function closeFinished(vm: VmState, effects: Effect[]): void {
+  const s = vm.session;
+  if (s && s.outcome === 'in-progress' && knownFromLogOnly(s)) arrived(vm, effects);
+  closeSession(vm, effects);
 }

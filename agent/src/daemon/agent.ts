@@ -123,7 +123,7 @@ export class Agent {
       !inputs.journald.enabled
     )
       log.warn(
-        'libvirt logs are the only input: they carry no migration events, so failure lines cannot be placed in a migration; enable inputs.virsh (or qmp)',
+        'libvirt logs are the only input: verdicts rest on QEMU process lifetimes (a destination never logs its completion, a source logs no failure or cancel, so those stay in progress until the VM migrates again or stops); enable inputs.virsh (or qmp) for migration events',
       );
     for (const s of this.sources) await s.start();
     this.ticker = setInterval(() => void this.pipeline.tick(), 250);

@@ -8,7 +8,7 @@ import { decodeVirshLine } from './virsh-line.js';
 
 export type { Decode, DecodeResult } from './types.js';
 export { lineTimestamp, parseIsoPrefix, parseLibvirtPrefix, parseTidPrefix, qmpTime } from './time.js';
-export { parseVirshLine, type VirshLine } from './virsh-line.js';
+export { isVirshTrailer, parseVirshLine, type VirshLine } from './virsh-line.js';
 export { parseVfioFailure } from './vfio-failure.js';
 export { MAX_LINE_CHARS, messageStart } from './log-line.js';
 export { KNOWN_TRACE_NAMES } from './trace-names.js';

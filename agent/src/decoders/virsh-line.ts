@@ -71,12 +71,15 @@ export function parseVirshLine(text: string): VirshLine | null {
 // virsh prints these when `--loop` ends; `virsh event` (not qemu-monitor-event) quotes its event names.
 const TRAILERS = ['event loop interrupted', 'event loop timed out', 'events received: '];
 
+/** One of the lines virsh prints when its event loop ends (Ctrl-C, `--timeout`). */
+export const isVirshTrailer = (text: string): boolean => TRAILERS.some((t) => text.startsWith(t));
+
 /** A virsh relay line: the same observations as the QMP event it forwards; the domain is the VM. */
 export function decodeVirshLine(r: VirshLineRecord): DecodeResult {
   const text = r.text;
   if (text.length === 0 || text.trim() === '') return IGNORED_RESULT;
   if (text.length > 1 << 20) return UNKNOWN_RESULT;
-  for (const t of TRAILERS) if (text.startsWith(t)) return IGNORED_RESULT;
+  if (isVirshTrailer(text)) return IGNORED_RESULT;
   const v = parseVirshLine(text);
   if (!v) {
     const body =

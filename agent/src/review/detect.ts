@@ -1,4 +1,4 @@
-import { messageStart, parseLibvirtPrefix, parseVirshLine } from '../decoders/index.js';
+import { isVirshTrailer, messageStart, parseLibvirtPrefix, parseVirshLine } from '../decoders/index.js';
 
 /** The kinds of file a responder copies off a host after an incident. */
 export const FILE_KINDS = [
@@ -36,11 +36,13 @@ export function detectKind(lines: readonly string[]): FileKind | null {
   if (sample.length === 0) return null;
   const first = sample[0] as string;
   if (first.startsWith('{')) return jsonKind(first.trim());
+  // `virsh qemu-monitor-event --loop` stopped before any event came: a valid capture of "no events".
+  if (sample.every(isVirshTrailer)) return 'virsh-events';
   let virsh = 0;
   let libvirt = 0;
   let qemu = 0;
   for (const l of sample) {
-    if (parseVirshLine(l) !== null) virsh++;
+    if (parseVirshLine(l) !== null || isVirshTrailer(l)) virsh++;
     else if (parseLibvirtPrefix(l) !== null || l.endsWith(' \\')) libvirt++;
     else if (messageStart(l) > 0) qemu++;
   }

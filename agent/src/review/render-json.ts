@@ -1,4 +1,5 @@
 import type { Migration, Session } from '@switchover/model';
+import { basisOf } from './basis.js';
 import { keyEvidence } from './evidence.js';
 import type { ReviewResult } from './review.js';
 
@@ -17,6 +18,7 @@ function migration(m: Migration) {
     source: side(m.source),
     destination: side(m.destination),
     failedDevices: m.failedDevices,
+    basis: basisOf(m),
     evidence: keyEvidence(m)
       .filter((e) => e.origin.file !== undefined && e.origin.line !== undefined)
       .map((e) => ({
@@ -29,7 +31,7 @@ function migration(m: Migration) {
   };
 }
 
-/** The shape of shared/contracts/review-output.schema.json (fields may be added, never renamed). */
+/** The shape of the review-output JSON schema (fields may be added, never renamed). */
 export function toReviewJson(r: ReviewResult) {
   return {
     migrations: r.migrations.map(migration),

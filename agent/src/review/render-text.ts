@@ -1,7 +1,8 @@
 import { isProblem, type Migration, type Session, type Verdict } from '@switchover/model';
+import { basisOf, completionOffsetMs } from './basis.js';
 import { keyEvidence, timeline, type SideEvidence } from './evidence.js';
 import type { ReviewResult } from './review.js';
-import { messageStart } from '../decoders/index.js';
+import { lineTimestamp, messageStart } from '../decoders/index.js';
 
 export interface TextOptions {
   color: boolean;
@@ -27,6 +28,9 @@ const VERDICT_COLOR: Record<Verdict, string> = {
   unverified: '36',
   'in-progress': '34',
 };
+
+/** Both hosts reach `completed` within milliseconds; more than this apart is worth a note. */
+const SKEW_NOTE_MS = 2000;
 
 const paint = (on: boolean, code: string, s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 const clock = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
@@ -77,7 +81,10 @@ function renderTimeline(m: Migration, color: boolean): string[] {
   for (const e of timeline(m)) {
     const failure = e.kind === 'vfio-failure' || e.kind === 'load-failure';
     const text = paint(color && failure, '1;31', (failure ? '✗ ' : '') + label(e));
-    const when = e.time === null ? '?'.padEnd(11) : secs(e.time - zero).padEnd(11);
+    // A log line with no timestamp of its own is placed at its earlier timed neighbour: at or after.
+    const untimed =
+      (e.origin.kind === 'libvirt-log' || e.origin.kind === 'file') && lineTimestamp(e.text) === null;
+    const when = e.time === null ? '?'.padEnd(11) : `${untimed ? '≥' : ''}${secs(e.time - zero)}`.padEnd(11);
     out.push(`    ${when}${e.role === 'source' ? text : ''.padEnd(width) + text}`);
   }
   return out;
@@ -92,8 +99,14 @@ export function renderMigration(m: Migration, opts: TextOptions): string {
         : ''),
   ];
   lines.push(sideLine('source', m.source), sideLine('destination', m.destination));
-  if (m.startOffsetMs !== null && Math.abs(m.startOffsetMs) > 2000)
-    lines.push(`  note: the sides started ${secs(m.startOffsetMs)} apart: clocks may be skewed`);
+  const skew = completionOffsetMs(m);
+  if (skew !== null && Math.abs(skew) > SKEW_NOTE_MS)
+    lines.push(`  note: the sides completed ${secs(skew)} apart: clocks may be skewed`);
+  const basis = basisOf(m);
+  lines.push(
+    `  based on: ${m.source ? `${m.source.host} ${basis.source.join(', ')}` : ''}${m.source && m.destination ? '; ' : ''}${m.destination ? `${m.destination.host} ${basis.destination.join(', ')}` : ''}`,
+  );
+  for (const n of basis.notes) lines.push(`  note: ${n}`);
   if (opts.timeline !== false) lines.push(...renderTimeline(m, opts.color));
   // Lines a reader can open: a file and a line number (a live QMP socket has neither), as in --json.
   const ev = keyEvidence(m).filter((e) => e.origin.file !== undefined && e.origin.line !== undefined);

@@ -181,6 +181,8 @@ export class SpanSink implements EffectSink {
       t.outcome = s.outcome;
       this.event(t, SPAN_EVENTS.status, s.end ?? t.last, { [ATTRS.status]: s.outcome });
       if (s.outcome === 'failed') this.fail(t, 'other', s.errorDesc ?? 'migration failed');
+      if (s.outcome === 'lost')
+        this.fail(t, 'other', 'the destination QEMU died after the migration completed');
     }
     s.phases.forEach((p, i) => {
       let c = t.phases.get(i);
