@@ -12,7 +12,7 @@ import {
   onResume,
   onStop,
 } from './lifecycle.js';
-import { onInfo, onPass, onReturnPath, onStatus } from './migration.js';
+import { onInfo, onPass, onPeer, onReturnPath, onStatus } from './migration.js';
 import { closeSession } from './session-edit.js';
 import {
   DEFAULT_CORRELATOR_CONFIG,
@@ -56,6 +56,8 @@ function dispatch(ctx: Ctx, obs: Observation): void {
       return onReturnPath(ctx, obs);
     case 'migration-info':
       return onInfo(ctx, obs);
+    case 'migration-peer':
+      return onPeer(ctx, obs);
     case 'qemu-error':
       return onQemuError(ctx, obs);
     default: {

@@ -63,6 +63,8 @@ export interface VmState {
   attempts: Record<string, VfioState>;
   /** Failures claimed from untimed lines: device -> the line's `latest` (null = open), to re-time on RESUME. */
   untimedFailures: Record<string, number | null>;
+  /** A `migration-peer` line read before any input opened the session it belongs to. */
+  pendingPeer: { peer: string; time: number } | null;
 }
 
 export interface CorrelatorState {

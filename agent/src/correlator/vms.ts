@@ -25,6 +25,7 @@ function emptyVm(name: string): VmState {
     closeAt: null,
     attempts: {},
     untimedFailures: {},
+    pendingPeer: null,
   };
 }
 
