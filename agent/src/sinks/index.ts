@@ -1,6 +1,7 @@
 export type { EffectSink, Recorder, SelfMetrics } from './types.js';
 export { MetricsSink, type MetricsSinkOptions } from './metrics.js';
 export { SpanSink, type SpanSinkOptions } from './spans.js';
+export { VmSeries, DEFAULT_VM_SERIES_TTL_MS, type VmSeriesOptions } from './vm-series.js';
 export { startTracing, resolveTracesUrl, type Tracing, type TracingOptions } from './tracing.js';
 export {
   FileRecorder,
