@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { CONFIG } from '../prometheus/mixin/config.mjs';
 import { alertGroups } from '../prometheus/mixin/alerts.mjs';
 import { recordingGroups } from '../prometheus/mixin/recording.mjs';
+import { fleetGroup } from '../prometheus/mixin/fleet.mjs';
 
 const rulesDir = fileURLToPath(new URL('../prometheus/rules/', import.meta.url));
 const HEADER =
@@ -20,6 +21,7 @@ export function renderRules(config = CONFIG) {
   return {
     'switchover-alerts.yaml': render(alertGroups(config)),
     'switchover-recording.yaml': render(recordingGroups(config)),
+    'switchover-fleet.yaml': render([fleetGroup(config)]),
   };
 }
 
