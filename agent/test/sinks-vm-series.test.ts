@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createSession, METRICS, type Role, type Session, type SideOutcome } from '@switchover/model';
 import type { Effect } from '../src/correlator/types.js';
-import { VmSeries } from '../src/sinks/vm-series.js';
+import { ROLE_GRACE_MS, VmSeries } from '../src/sinks/vm-series.js';
 
 const T0 = Date.UTC(2024, 4, 2, 10, 0, 0);
 const HOUR = 3_600_000;
@@ -118,6 +118,7 @@ describe('VmSeries: per-VM migration series with a bounded lifetime', () => {
     clock.now = T0 + 60_000;
     const next = session('vm1', 'source', T0 + 60_000);
     sink.handle([{ kind: 'session-opened', session: next }]);
+    clock.now += ROLE_GRACE_MS;
     let m = await vmSamples(registry);
     expect(m.get(start('vm1', 'source'))).toBe((T0 + 60_000) / 1000);
     expect(m.get(end('vm1', 'source', 'completed', 'unverified'))).toBe((T0 + 1000) / 1000);
@@ -134,6 +135,43 @@ describe('VmSeries: per-VM migration series with a bounded lifetime', () => {
       { kind: 'outcome', session: session('vm1', 'source', T0, { end: T0 + 1000, outcome: 'completed' }) },
     ]);
     expect(await vmSamples(registry)).toEqual(m);
+  });
+
+  it('a provisional role is never shown: the session waits for its grace, or its end', async () => {
+    const { clock, registry, sink } = setup();
+    // 7.2 `setup` opens the session as a guessed destination; the next event says source.
+    const guessed = session('vm1', 'destination', T0);
+    sink.handle([{ kind: 'session-opened', session: guessed }]);
+    expect((await vmSamples(registry)).size).toBe(0);
+    clock.now += 5;
+    const settled = { ...guessed, role: 'source' as const, peer: 'hv-b' };
+    sink.handle([
+      { kind: 'phase-changed', session: settled, phase: { name: 'setup', start: T0, end: null } },
+    ]);
+    expect(sink.held).toBe(1);
+    clock.now = T0 + ROLE_GRACE_MS;
+    const m = await vmSamples(registry);
+    expect([...m.keys()].sort()).toEqual([peer('vm1', 'source', 'hv-b'), start('vm1', 'source')].sort());
+    // A session that ends within the grace is shown at once, with its final role.
+    sink.handle(lifecycle(session('vm2', 'destination', T0, { end: T0 + 500, outcome: 'completed' })));
+    expect((await vmSamples(registry)).get(end('vm2', 'destination', 'completed', 'unverified'))).toBe(
+      (T0 + 500) / 1000,
+    );
+  });
+
+  it('a role that changes after the grace gives the wrong role its previous session back', async () => {
+    const { clock, registry, sink } = setup();
+    sink.handle(lifecycle(session('vm1', 'destination', T0, { end: T0 + 1000, outcome: 'completed' })));
+    clock.now = T0 + 60_000;
+    const next = session('vm1', 'destination', T0 + 60_000);
+    sink.handle([{ kind: 'session-opened', session: next }]);
+    clock.now += ROLE_GRACE_MS;
+    expect((await vmSamples(registry)).get(start('vm1', 'destination'))).toBe((T0 + 60_000) / 1000);
+    sink.handle([{ kind: 'outcome', session: { ...next, role: 'source' } }]);
+    const m = await vmSamples(registry);
+    expect(m.get(start('vm1', 'destination'))).toBe(T0 / 1000);
+    expect(m.get(end('vm1', 'destination', 'completed', 'unverified'))).toBe((T0 + 1000) / 1000);
+    expect(m.get(start('vm1', 'source'))).toBe((T0 + 60_000) / 1000);
   });
 
   it('restores from recorded sessions after a restart, counting the TTL from when each ended', async () => {
@@ -154,6 +192,7 @@ describe('VmSeries: per-VM migration series with a bounded lifetime', () => {
     // The pipeline re-announced the session it restored open before the sink is seeded.
     sink.handle([{ kind: 'session-opened', session: live }]);
     sink.restore([recent, old, before, live], new Set([live.id]));
+    clock.now += ROLE_GRACE_MS;
     const m = await vmSamples(registry);
     expect([...m.keys()].sort()).toEqual(
       [
@@ -183,8 +222,10 @@ describe('VmSeries: per-VM migration series with a bounded lifetime', () => {
   });
 
   it('beyond maxEntries drops the least recently changed ended VMs (a named failure), never a running one', async () => {
-    const { registry, sink, errors } = setup(3);
+    const { clock, registry, sink, errors } = setup(3);
     sink.handle([{ kind: 'session-opened', session: session('running', 'source', T0) }]);
+    clock.now += ROLE_GRACE_MS;
+    sink.sweep();
     for (let i = 0; i < 4; i++)
       sink.handle(lifecycle(session(`vm${i}`, 'source', T0 + i, { end: T0 + i + 1, outcome: 'completed' })));
     expect(sink.size).toBe(3);

@@ -1,11 +1,19 @@
-import { Gauge, type Registry } from 'prom-client';
-import { LABELS, METRICS, verdictOf, type Role, type Session } from '@switchover/model';
+import type { Registry } from 'prom-client';
+import { verdictOf, type Role, type Session } from '@switchover/model';
 import type { Effect } from '../correlator/types.js';
 import type { EffectSink } from './types.js';
+import { VmGauges, type EndSample } from './vm-gauges.js';
 
 export const DEFAULT_VM_SERIES_TTL_MS = 3_600_000;
 /** Entries (one per VM and role) kept at most; beyond it the least recently changed ended ones go. */
 export const MAX_VM_SERIES_ENTRIES = 10_000;
+/**
+ * A session opens with a provisional role (a 7.2 `setup` or `active` says nothing about it; the next
+ * event, `MIGRATION_PASS` or the outgoing connection, usually settles it within milliseconds). Its
+ * series wait this long (ms) or until it ends, so Prometheus never sees a host as the destination of
+ * its own outgoing migration: the fleet rules remember vanished series, so a wrong one would linger.
+ */
+export const ROLE_GRACE_MS = 2_000;
 
 export interface VmSeriesOptions {
   /** The agent's own registry: never prom-client's global `register`. */
@@ -19,12 +27,6 @@ export interface VmSeriesOptions {
   onError?: (stage: string, errorType: string) => void;
 }
 
-interface End {
-  seconds: number;
-  outcome: string;
-  verdict: string;
-}
-
 /** What this host exports about the latest session of one VM in one role. */
 interface Entry {
   vm: string;
@@ -33,12 +35,14 @@ interface Entry {
   /** Start of the latest session (epoch seconds, this host's clock). */
   start: number;
   /** The latest session that ended (it may be the one before `sessionId` while that one runs). */
-  end: End | null;
+  end: EndSample | null;
   peer: string | null;
   /** The correlator still follows the session: its series never expire while it runs. */
   open: boolean;
   /** Clock (ms) of the entry's last change: its series go `ttlMs` after it once the session ended. */
   changed: number;
+  /** What the series showed before this session replaced it, should its role turn out wrong. */
+  previous: { sessionId: string; start: number; peer: string | null } | null;
 }
 
 /**
@@ -52,37 +56,14 @@ interface Entry {
  */
 export class VmSeries implements EffectSink {
   private readonly entries = new Map<string, Entry>();
-  private readonly startGauge: Gauge;
-  private readonly endGauge: Gauge;
-  private readonly peerGauge: Gauge;
+  /** New sessions within their role grace, by id (latest version of the session). */
+  private readonly pending = new Map<string, { session: Session; since: number }>();
+  private readonly gauges: VmGauges;
   private readonly maxEntries: number;
 
   constructor(private readonly options: VmSeriesOptions) {
-    const registers = [options.registry];
-    const { vm, role, outcome, verdict, peer } = LABELS;
-    const collect = (): void => this.sweep();
+    this.gauges = new VmGauges(options.registry, () => this.sweep());
     this.maxEntries = options.maxEntries ?? MAX_VM_SERIES_ENTRIES;
-    this.startGauge = new Gauge({
-      name: METRICS.vmSessionStart,
-      help: "Start (Unix seconds, this host's clock) of the latest migration session of each recent VM, by role.",
-      labelNames: [vm, role],
-      registers,
-      collect,
-    });
-    this.endGauge = new Gauge({
-      name: METRICS.vmSessionEnd,
-      help: "End (Unix seconds, this host's clock) of the latest ended migration session of each recent VM, by role, side outcome and this host's verdict.",
-      labelNames: [vm, role, outcome, verdict],
-      registers,
-      collect,
-    });
-    this.peerGauge = new Gauge({
-      name: METRICS.vmPeerInfo,
-      help: "The other host of each recent VM's latest migration, as this host's QEMU named it (source: migration URI host); only when known. Always 1.",
-      labelNames: [vm, role, peer],
-      registers,
-      collect,
-    });
   }
 
   handle(effects: readonly Effect[]): void {
@@ -94,23 +75,69 @@ export class VmSeries implements EffectSink {
         this.options.onError?.('metrics', 'update_failed');
       }
     }
+    this.promoteDue(now);
   }
 
   private apply(e: Effect, now: number): void {
     switch (e.kind) {
       case 'session-opened':
-        this.opened(e.session, now, true);
+        this.seen(e.session, now);
         return;
       case 'session-closed':
       case 'session-evicted':
+        // Its role is final now: shown at once, grace or not.
+        this.pending.delete(e.session.id);
+        this.moveIfRoleChanged(e.session);
         this.ended(e.session, now);
         return;
       case 'unattributed':
         return;
       default:
-        // Any other change of the session may carry what was learnt since (the peer).
-        this.opened(e.session, now, !e.session.closed);
+        // Any other change of the session may carry what was learnt since (its role, the peer).
+        this.seen(e.session, now);
     }
+  }
+
+  /** A version of a running session: update what is shown, or hold a new one for its role grace. */
+  private seen(s: Session, now: number): void {
+    const shown = this.entries.get(keyOf(s.role, s.vm));
+    if (shown?.sessionId === s.id) {
+      this.opened(s, now, !s.closed);
+      return;
+    }
+    if (this.moveIfRoleChanged(s)) {
+      this.opened(s, now, !s.closed);
+      return;
+    }
+    const held = this.pending.get(s.id);
+    this.pending.set(s.id, { session: s, since: held?.since ?? now });
+  }
+
+  private promoteDue(now: number): void {
+    for (const [id, { session, since }] of this.pending) {
+      if (now - since < ROLE_GRACE_MS) continue;
+      this.pending.delete(id);
+      this.opened(session, now, !session.closed);
+    }
+  }
+
+  /**
+   * The session was shown under the other role (its role changed after the grace): give that role's
+   * series back what they showed before. True when it was.
+   */
+  private moveIfRoleChanged(s: Session): boolean {
+    const otherKey = keyOf(s.role === 'source' ? 'destination' : 'source', s.vm);
+    const wrong = this.entries.get(otherKey);
+    if (wrong?.sessionId !== s.id) return false;
+    const prev = wrong.previous;
+    if (!prev) {
+      this.drop(otherKey, wrong);
+      return true;
+    }
+    Object.assign(wrong, { sessionId: prev.sessionId, start: prev.start, open: false, previous: null });
+    this.gauges.setStart(wrong.vm, wrong.role, prev.start);
+    this.setPeer(wrong, prev.peer);
+    return true;
   }
 
   /**
@@ -130,9 +157,10 @@ export class VmSeries implements EffectSink {
     this.sweep();
   }
 
-  /** Drop the series of sessions that ended more than `ttlMs` ago. */
+  /** Show sessions past their role grace; drop the series of sessions that ended more than `ttlMs` ago. */
   sweep(): void {
     const now = this.options.clock();
+    this.promoteDue(now);
     for (const [key, entry] of this.entries)
       if (!entry.open && now - entry.changed > this.options.ttlMs) this.drop(key, entry);
   }
@@ -142,6 +170,11 @@ export class VmSeries implements EffectSink {
     return this.entries.size;
   }
 
+  /** Sessions held back within their role grace. */
+  get held(): number {
+    return this.pending.size;
+  }
+
   stop(): Promise<void> {
     return Promise.resolve();
   }
@@ -149,15 +182,27 @@ export class VmSeries implements EffectSink {
   /** The session is (still) the latest of its VM and role: start and peer; null if it is older. */
   private opened(s: Session, at: number, open: boolean): Entry | null {
     if (!Number.isFinite(s.start)) return null;
-    const key = `${s.role}\0${s.vm}`;
+    const key = keyOf(s.role, s.vm);
     const start = s.start / 1000;
     let entry = this.entries.get(key);
     if (entry && entry.sessionId !== s.id && entry.start > start) return null;
-    entry ??= { vm: s.vm, role: s.role, sessionId: s.id, start, end: null, peer: null, open, changed: at };
+    entry ??= {
+      vm: s.vm,
+      role: s.role,
+      sessionId: s.id,
+      start,
+      end: null,
+      peer: null,
+      open,
+      changed: at,
+      previous: null,
+    };
+    if (entry.sessionId !== s.id)
+      entry.previous = { sessionId: entry.sessionId, start: entry.start, peer: entry.peer };
     entry.sessionId = s.id;
     entry.start = start;
     entry.open = open;
-    this.startGauge.set({ [LABELS.vm]: s.vm, [LABELS.role]: s.role }, start);
+    this.gauges.setStart(s.vm, s.role, start);
     // A new session of the VM starts without its predecessor's peer.
     this.setPeer(entry, s.peer ?? null);
     this.touch(key, entry, at);
@@ -165,7 +210,7 @@ export class VmSeries implements EffectSink {
   }
 
   private ended(s: Session, at: number): void {
-    const key = `${s.role}\0${s.vm}`;
+    const key = keyOf(s.role, s.vm);
     const latest = this.opened(s, at, false);
     const entry = latest ?? this.entries.get(key);
     if (!entry) return;
@@ -173,26 +218,15 @@ export class VmSeries implements EffectSink {
     // An older session closing late only updates the end if it is the most recent end.
     if (!latest && entry.end && entry.end.seconds >= seconds) return;
     const verdict = verdictOf(s.role === 'source' ? s : null, s.role === 'destination' ? s : null);
-    const next: End = { seconds, outcome: s.outcome, verdict };
-    const labels = (x: End) => ({
-      [LABELS.vm]: entry.vm,
-      [LABELS.role]: entry.role,
-      [LABELS.outcome]: x.outcome,
-      [LABELS.verdict]: x.verdict,
-    });
-    if (entry.end && (entry.end.outcome !== next.outcome || entry.end.verdict !== next.verdict))
-      this.endGauge.remove(labels(entry.end));
+    const next: EndSample = { seconds, outcome: s.outcome, verdict };
+    this.gauges.setEnd(entry.vm, entry.role, entry.end, next);
     entry.end = next;
-    this.endGauge.set(labels(next), seconds);
     this.touch(key, entry, at);
   }
 
   private setPeer(entry: Entry, peer: string | null): void {
-    if (entry.peer === peer) return;
-    const labels = (p: string) => ({ [LABELS.vm]: entry.vm, [LABELS.role]: entry.role, [LABELS.peer]: p });
-    if (entry.peer !== null) this.peerGauge.remove(labels(entry.peer));
+    this.gauges.setPeer(entry.vm, entry.role, entry.peer, peer);
     entry.peer = peer;
-    if (peer !== null) this.peerGauge.set(labels(peer), 1);
   }
 
   /** Most recently changed last (Map order), so the cap drops the stalest first. */
@@ -210,17 +244,9 @@ export class VmSeries implements EffectSink {
   }
 
   private drop(key: string, entry: Entry): void {
-    const { vm, role, outcome, verdict, peer } = LABELS;
-    this.startGauge.remove({ [vm]: entry.vm, [role]: entry.role });
-    if (entry.end)
-      this.endGauge.remove({
-        [vm]: entry.vm,
-        [role]: entry.role,
-        [outcome]: entry.end.outcome,
-        [verdict]: entry.end.verdict,
-      });
-    if (entry.peer !== null)
-      this.peerGauge.remove({ [vm]: entry.vm, [role]: entry.role, [peer]: entry.peer });
+    this.gauges.removeAll(entry.vm, entry.role, entry.end, entry.peer);
     this.entries.delete(key);
   }
 }
+
+const keyOf = (role: Role, vm: string): string => `${role}\0${vm}`;
