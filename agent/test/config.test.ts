@@ -27,7 +27,18 @@ describe('config', () => {
       timestamp: false,
     });
     expect(c.detection.windowSeconds).toBe(30);
+    expect(c.metrics.vmSeriesTtlSeconds).toBe(3600);
     expect(c.http).toEqual({ address: '127.0.0.1', port: 9464, tls: null, basicAuth: null });
+  });
+
+  it('bounds the lifetime of per-VM series', () => {
+    expect(parseConfig('inputs: {qmp: {enabled: true}}', 'x', opts).metrics.vmSeriesTtlSeconds).toBe(3600);
+    expect(
+      parseConfig('inputs: {qmp: {enabled: true}}\nmetrics: {vmSeriesTtlSeconds: 600}', 'x', opts).metrics,
+    ).toEqual({ vmSeriesTtlSeconds: 600 });
+    expect(problems('inputs: {qmp: {enabled: true}}\nmetrics: {vmSeriesTtlSeconds: 10}')).toEqual([
+      'metrics.vmSeriesTtlSeconds: expected a whole number from 60 to 604800, got 10',
+    ]);
   });
 
   it('fills defaults and takes the hostname when the file is minimal', () => {

@@ -130,6 +130,13 @@ export const ob = {
   }),
   returnPath: (vm: string, time: number, event: 'shut' | 'error', extra: Extra = {}): Observation =>
     ({ ...base(vm, time, { origin: LOG }), kind: 'return-path', event, ...extra }) as Observation,
+  /** Source trace `migration_socket_outgoing_connected hostname=PEER` from the domain log. */
+  peer: (vm: string, time: number, peer: string): Observation => ({
+    ...base(vm, time, { origin: LOG }),
+    kind: 'migration-peer',
+    peer,
+    raw: `migration_socket_outgoing_connected hostname=${peer}`,
+  }),
   qemuError: (vm: string, time: number, message: string): Observation => ({
     ...base(vm, time, { origin: LOG }),
     kind: 'qemu-error',

@@ -4,7 +4,6 @@
  * exports spans to an in-process OTLP receiver.
  */
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import {
   appendFileSync,
   copyFileSync,
@@ -19,19 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INPUTS, METRICS, pairSessions, SPANS, type Migration } from '@switchover/model';
+import { METRICS, pairSessions, SPANS, type Migration } from '@switchover/model';
 import type { Agent } from '../src/daemon/agent.js';
-import {
-  isMigrationStatus,
-  Orchestrator,
-  startQemu,
-  type QemuProcess,
-  inputUp,
-  sampleValue,
-  freePort,
-  until,
-} from '@switchover/testbed';
+import { isMigrationStatus, type QemuProcess, sampleValue, until } from '@switchover/testbed';
 import { startTestAgent } from './helpers/agents.js';
+import { startMigrationPair } from './helpers/migration-pair.js';
 import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
 
 const FAILURE_LINE =
@@ -44,41 +35,20 @@ const qemus: QemuProcess[] = [];
 
 const metrics = async (a: Agent): Promise<string> => a.registry.metrics();
 
-/** Start both QEMUs of one migration; the agents attach through their watched QMP directories. */
-async function pair(vm: string, opts: { dstRamMb?: number; paused?: boolean } = {}) {
-  const uuid = randomUUID();
-  const port = await freePort();
-  const sock = (host: string, who: string) => join(root, host, who === 'agent' ? 'qmp' : 'orch', `${vm}.qmp`);
-  const common = { name: vm, uuid, traces: ['migrate_set_state', 'source_return_path_thread_shut'] };
-  const dst = await startQemu({
-    ...common,
-    ramMb: opts.dstRamMb ?? 64,
-    incomingPort: port,
-    paused: opts.paused ?? false,
-    qmpSockets: [sock('hv-b', 'orch'), sock('hv-b', 'agent')],
-    logFile: join(root, 'hv-b', `${vm}.log`),
+/** Start both QEMUs of one migration hv-a -> hv-b; both agents attach through their watched QMP directories. */
+const pair = (vm: string, opts: { dstRamMb?: number; paused?: boolean } = {}) =>
+  startMigrationPair({
+    root,
+    vm,
+    source: 'hv-a',
+    destination: 'hv-b',
+    watchers: [
+      { agent: hvA, host: 'hv-a' },
+      { agent: hvB, host: 'hv-b' },
+    ],
+    started: qemus,
+    ...opts,
   });
-  const src = await startQemu({
-    ...common,
-    qmpSockets: [sock('hv-a', 'orch'), sock('hv-a', 'agent')],
-    logFile: join(root, 'hv-a', `${vm}.log`),
-  });
-  qemus.push(dst, src);
-  const dstO = await Orchestrator.connect(sock('hv-b', 'orch'));
-  const srcO = await Orchestrator.connect(sock('hv-a', 'orch'));
-  // As libvirt does: events on (or QEMU emits no MIGRATION events) and the return path.
-  for (const o of [dstO, srcO]) await o.setCapabilities({ events: true, 'return-path': true });
-  // The agent identifies the VM with query-name etc. right after attaching: wait for both.
-  await until(
-    'both agents to identify the VM',
-    10_000,
-    async () =>
-      inputUp(await metrics(hvA), INPUTS.qmp, sock('hv-a', 'agent')) &&
-      inputUp(await metrics(hvB), INPUTS.qmp, sock('hv-b', 'agent')),
-  );
-  await sleep(300);
-  return { dst, src, dstO, srcO, port, uuid };
-}
 
 function migrationOf(vm: string): Migration | undefined {
   const sessions = [...hvA.recorder.sessions(), ...hvB.recorder.sessions()].filter((s) => s.vm === vm);

@@ -24,6 +24,7 @@ export function sourceSession(host = 'hv-a', vm = 'vm1'): Session[] {
   });
   const steps: Session[] = [clone(s)];
   s.phases.push({ name: 'setup', start: T0, end: T0 + 20 });
+  s.peer = 'hv-b.example.net'; // trace migration_socket_outgoing_connected, right after setup
   steps.push(clone(s));
   s.phases.push({ name: 'active', start: T0 + 20, end: null });
   steps.push(clone(s));

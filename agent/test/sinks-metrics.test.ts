@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_TYPES, METRICS, STAGES } from '@switchover/model';
 import type { Effect } from '../src/correlator/types.js';
 import { MetricsSink } from '../src/sinks/metrics.js';
-import { loadFailureEffects, silentDestinationEffects, sourceEffects } from './sinks-fixtures.js';
+import { VmSeries } from '../src/sinks/vm-series.js';
+import { loadFailureEffects, silentDestinationEffects, sourceEffects, T0 } from './sinks-fixtures.js';
 
 /** `name{a="b",…} value` lines of the exposition as a map keyed by the series as printed. */
 function samples(text: string): Map<string, number> {
@@ -149,7 +150,11 @@ describe('MetricsSink', () => {
     if (!present && !process.env.CI) return; // only outside CI may a missing promtool skip this
     expect(present, 'promtool is required in CI').toBe(true);
     const { sink, registry } = make();
-    sink.handle([...sourceEffects(), ...silentDestinationEffects(), ...loadFailureEffects()], 0);
+    // The per-VM series live in their own sink on the same registry (as in the agent).
+    const vmSeries = new VmSeries({ registry, ttlMs: 3_600_000, clock: () => T0 });
+    const all = [...sourceEffects(), ...silentDestinationEffects(), ...loadFailureEffects()];
+    sink.handle(all, 0);
+    vmSeries.handle(all);
     sink.recordSeen('qmp');
     sink.unknownRecord('qmp');
     sink.error('source', 'connect_failed');

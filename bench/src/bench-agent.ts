@@ -12,6 +12,10 @@ export async function startBenchAgent(o: {
   stateDir: string;
   libvirtLogGlob?: string;
   journaldNamespace?: string;
+  /** The agent's wall clock (the cardinality part lets simulated hours pass). */
+  clock?: () => number;
+  /** libvirt log poll period (ms); default the production one. */
+  pollIntervalMs?: number;
 }): Promise<Agent> {
   const base = defaultConfig(BENCH_HOST);
   const config: AgentConfig = {
@@ -21,7 +25,13 @@ export async function startBenchAgent(o: {
     inputs: {
       ...base.inputs,
       libvirtLogs: o.libvirtLogGlob
-        ? { ...base.inputs.libvirtLogs, enabled: true, glob: o.libvirtLogGlob, startAt: 'beginning' }
+        ? {
+            ...base.inputs.libvirtLogs,
+            enabled: true,
+            glob: o.libvirtLogGlob,
+            startAt: 'beginning',
+            pollIntervalMs: o.pollIntervalMs ?? base.inputs.libvirtLogs.pollIntervalMs,
+          }
         : base.inputs.libvirtLogs,
       journald: o.journaldNamespace
         ? { ...base.inputs.journald, enabled: true, namespace: o.journaldNamespace, startAt: 'all' }
@@ -29,7 +39,12 @@ export async function startBenchAgent(o: {
     },
     otlp: { endpoint: null, headers: {} },
   };
-  const agent = new Agent(config, { logger: silentLogger, version: 'bench', env: {} });
+  const agent = new Agent(config, {
+    logger: silentLogger,
+    version: 'bench',
+    env: {},
+    ...(o.clock ? { clock: o.clock } : {}),
+  });
   await agent.start();
   return agent;
 }

@@ -2,7 +2,7 @@
  * Command-line flags of `npm run bench -w @switchover/bench --`. Defaults meet the issue's minimums (≥ 1M journal
  * entries, ≥ 100 latency runs); every bad value is reported at once, before anything starts.
  */
-export const PARTS = ['throughput', 'latency'] as const;
+export const PARTS = ['throughput', 'latency', 'cardinality'] as const;
 export type Part = (typeof PARTS)[number];
 export const LATENCY_INPUTS = ['file', 'journal'] as const;
 export type LatencyInput = (typeof LATENCY_INPUTS)[number];
@@ -18,6 +18,8 @@ export interface BenchOptions {
   scrapeMs: number;
   /** Give up on one latency run after this long (ms): counted as a miss, not a crash. */
   runTimeoutMs: number;
+  /** Cardinality: migrations an hour this host takes part in (per role), each of another VM. */
+  perHour: number;
   outDir: string;
   journalctl: string;
   keep: boolean;
@@ -32,13 +34,14 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   latencyInputs: [...LATENCY_INPUTS],
   scrapeMs: 5,
   runTimeoutMs: 5_000,
+  perHour: 100,
   outDir: 'bench-results',
   journalctl: 'journalctl',
   keep: false,
 };
 
 export const USAGE = `usage: npm run bench -w @switchover/bench -- [options]
-  --only throughput|latency   run one part (default: both)
+  --only PART                 throughput, latency or cardinality (default: all three)
   --entries N                 journal entries to generate (default ${DEFAULT_OPTIONS.entries})
   --migrations N              QEMU migrations among them (default ${DEFAULT_OPTIONS.migrations})
   --repeats N                 timed runs per side, best and median reported (default ${DEFAULT_OPTIONS.repeats})
@@ -46,6 +49,7 @@ export const USAGE = `usage: npm run bench -w @switchover/bench -- [options]
   --latency-inputs LIST       file,journal (default both)
   --scrape-ms N               /metrics polling period of the latency probe (default ${DEFAULT_OPTIONS.scrapeMs})
   --run-timeout-ms N          one latency run gives up after this (default ${DEFAULT_OPTIONS.runTimeoutMs})
+  --per-hour N                cardinality: migrations an hour per role, each of another VM (default ${DEFAULT_OPTIONS.perHour})
   --out DIR                   where the JSON copy goes (default ${DEFAULT_OPTIONS.outDir})
   --journalctl PATH           journalctl binary (default journalctl)
   --keep                      keep the generated journal and temp dirs`;
@@ -81,8 +85,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         return { ok: false, errors: [], help: true };
       case '--only': {
         const v = value();
-        if (v === 'throughput' || v === 'latency') o.parts = [v];
-        else errors.push(`--only takes throughput or latency (got ${v ?? 'nothing'})`);
+        if ((PARTS as readonly string[]).includes(v ?? '')) o.parts = [v as Part];
+        else errors.push(`--only takes ${PARTS.join(', ')} (got ${v ?? 'nothing'})`);
         break;
       }
       case '--entries':
@@ -112,6 +116,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         break;
       case '--run-timeout-ms':
         o.runTimeoutMs = int(name, value(), 100);
+        break;
+      case '--per-hour':
+        o.perHour = int(name, value(), 1);
         break;
       case '--out': {
         const v = value();

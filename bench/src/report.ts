@@ -1,3 +1,4 @@
+import type { CardinalityResult } from './cardinality.js';
 import type { LatencyOutcome } from './latency-bench.js';
 import { LATENCY_TARGET_MS } from './latency.js';
 import { fixed, grouped, table } from './table.js';
@@ -112,5 +113,32 @@ export function latencyReport(outcomes: readonly LatencyOutcome[], scrapeMs: num
     `  each run: fresh VM, destination session open (active), random 0-250 ms pause, then clock start -> append failure line`,
     `  -> scrape every ${scrapeMs} ms until qemu_migration_silent_destination_failures_total{vm=...} appears;`,
     `  figures include up to one scrape period plus the scrape itself.`,
+  ].join('\n');
+}
+
+export function cardinalityReport(results: readonly CardinalityResult[]): string {
+  const role = { source: 'source only', destination: 'destination only', both: 'source and destination' };
+  const rows = results.map((r) => {
+    const [h1, h2] = [r.hourly[0], r.hourly.at(-1)];
+    return [
+      `${role[r.scenario]}, ${r.migrationsPerHour}/h`,
+      String(r.idle.series),
+      h1 ? `${h1.series} (+${h1.series - r.idle.series})` : '-',
+      h2 ? `${h2.series} (+${h2.series - r.idle.series})` : '-',
+      h2 ? `${h2.perVm} for ${h2.vms} VMs` : '-',
+      `${r.drained.series} (per-VM ${r.drained.perVm})`,
+    ];
+  });
+  return [
+    "3. Series per host: a real agent's GET /metrics while the host takes part in migrations, each of another VM",
+    table(
+      ['host', 'idle (baseline)', 'after 1 h', 'after 2 h', 'per-VM series at 2 h', 'after TTL, idle'],
+      rows,
+    ),
+    '',
+    '  migrations read from the libvirt-log input (QEMU 7.2 traces; sources name their peer); simulated time',
+    '  (injected clock), metrics.vmSeriesTtlSeconds 3600: per-VM series follow the last hour, then expire.',
+    '  Destinations here carry no RESUME (traces only), so each waits resumeWaitSeconds (600 s) before it',
+    '  closes and its TTL starts: about 10 minutes of extra VMs over a RESUME-carrying input (QMP, virsh).',
   ].join('\n');
 }

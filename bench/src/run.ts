@@ -8,10 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { CARDINALITY_SCENARIOS, runCardinality, type CardinalityResult } from './cardinality.js';
 import { Cleanups } from './cleanups.js';
 import { runLatency, type LatencyOutcome } from './latency-bench.js';
 import { parseArgs, USAGE, type BenchOptions } from './options.js';
-import { latencyReport, throughputReport } from './report.js';
+import { cardinalityReport, latencyReport, throughputReport } from './report.js';
 import { runThroughput, type ThroughputResult } from './throughput-bench.js';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -59,6 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let failed = false;
   let throughput: ThroughputResult | { error: string } | undefined;
   let latency: LatencyOutcome[] | { error: string } | undefined;
+  let cardinality: CardinalityResult[] | { error: string } | undefined;
   const sections: string[] = [];
 
   if (o.parts.includes('throughput')) {
@@ -101,6 +103,21 @@ async function main(argv: readonly string[]): Promise<number> {
       sections.push(`2. Detection latency: FAILED: ${latency.error}`);
     }
   }
+  if (o.parts.includes('cardinality')) {
+    try {
+      const results: CardinalityResult[] = [];
+      for (const scenario of CARDINALITY_SCENARIOS)
+        results.push(await runCardinality(scenario, { perHour: o.perHour, hours: 2, keep: o.keep, log }));
+      cardinality = results;
+      sections.push(cardinalityReport(results));
+      // Series that never expire would make the figure meaningless.
+      if (results.some((r) => r.drained.perVm !== 0)) failed = true;
+    } catch (err) {
+      failed = true;
+      cardinality = { error: err instanceof Error ? err.message : String(err) };
+      sections.push(`3. Series per host: FAILED: ${cardinality.error}`);
+    }
+  }
   const seconds = (Date.now() - startedAt.getTime()) / 1000;
   const header = [
     `Switchover benchmark, ${startedAt.toISOString()}`,
@@ -122,6 +139,7 @@ async function main(argv: readonly string[]): Promise<number> {
       options: o,
       throughput,
       latency,
+      cardinality,
       ok: !failed,
     };
     await writeFile(file, `${JSON.stringify(json, null, 2)}\n`);

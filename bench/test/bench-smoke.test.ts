@@ -5,6 +5,7 @@
  * figures themselves are not asserted.
  */
 import { describe, expect, it } from 'vitest';
+import { countSeries, runCardinality } from '../src/cardinality.js';
 import { Cleanups } from '../src/cleanups.js';
 import { journalRemoteBinary, sampleValue } from '@switchover/testbed';
 import { runLatency } from '../src/latency-bench.js';
@@ -18,6 +19,7 @@ describe('bench options', () => {
     const d = parseArgs([]);
     expect(d.ok && d.options.entries >= 1_000_000 && d.options.runs >= 100).toBe(true);
     const bad = parseArgs(['--only', 'nope', '--entries', '-3', '--latency-inputs', 'file,x', '--frob']);
+    expect(parseArgs(['--only', 'cardinality', '--per-hour', '100']).ok).toBe(true);
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.errors).toHaveLength(4);
     const one = parseArgs(['--only=latency', '--runs', '7', '--latency-inputs', 'file']);
@@ -70,4 +72,30 @@ describe('bench latency (real agent, libvirt log file)', () => {
       await cleanups.runAll(quiet);
     }
   }, 60_000);
+});
+
+describe('bench cardinality (real agent, simulated hours)', () => {
+  it('per-VM series follow the last hour of migrations and are gone one TTL after the last', async () => {
+    const r = await runCardinality('source', { perHour: 10, hours: 2, keep: false, log: quiet });
+    expect(r.idle.perVm).toBe(0);
+    for (const h of r.hourly) {
+      // The hour's 10 VMs, plus the last of the hour before (it closed as the hour ended).
+      expect(h.vms).toBeGreaterThanOrEqual(10);
+      expect(h.vms).toBeLessThanOrEqual(11);
+      expect(h.perVm).toBe(3 * h.vms); // start, end, peer
+    }
+    expect(r.drained.perVm).toBe(0);
+  }, 60_000);
+
+  it('counts sample lines and the per-VM ones by VM', () => {
+    const text = [
+      '# HELP x',
+      'switchover_build_info{version="1"} 1',
+      'qemu_migration_vm_session_start_timestamp_seconds{vm="a",role="source"} 1',
+      'qemu_migration_vm_peer_info{vm="a",role="source",peer="b"} 1',
+      'qemu_migration_vm_session_start_timestamp_seconds{vm="x\\"y",role="destination"} 1',
+      '',
+    ].join('\n');
+    expect(countSeries(text)).toEqual({ series: 4, perVm: 3, vms: 2 });
+  });
 });

@@ -2,13 +2,18 @@
 /**
  * Renders prometheus/rules/*.yaml from prometheus/mixin/. `--check` renders in memory and fails
  * when a committed file differs, so a hand edit of the output (or a model rename) cannot slip by.
+ * `--out DIR --set key=value …` renders a variant with changed CONFIG values into DIR instead (for
+ * tests that cannot wait out production windows); the committed files are never written that way.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { CONFIG } from '../prometheus/mixin/config.mjs';
 import { alertGroups } from '../prometheus/mixin/alerts.mjs';
 import { recordingGroups } from '../prometheus/mixin/recording.mjs';
+import { fleetGroup } from '../prometheus/mixin/fleet.mjs';
 
 const rulesDir = fileURLToPath(new URL('../prometheus/rules/', import.meta.url));
 const HEADER =
@@ -20,15 +25,42 @@ export function renderRules(config = CONFIG) {
   return {
     'switchover-alerts.yaml': render(alertGroups(config)),
     'switchover-recording.yaml': render(recordingGroups(config)),
+    'switchover-fleet.yaml': render([fleetGroup(config)]),
   };
 }
 
+/** `key=value` pairs over CONFIG; unknown keys are errors, numbers stay numbers. */
+export function overrideConfig(pairs, base = CONFIG) {
+  const config = { ...base };
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const key = at > 0 ? pair.slice(0, at) : '';
+    if (!Object.hasOwn(base, key)) throw new Error(`build-rules: --set ${pair}: not a CONFIG key`);
+    const raw = pair.slice(at + 1);
+    config[key] = typeof base[key] === 'number' ? Number(raw) : raw;
+    if (typeof base[key] === 'number' && !Number.isFinite(config[key]))
+      throw new Error(`build-rules: --set ${pair}: ${key} must be a number`);
+  }
+  return config;
+}
+
 async function main() {
-  const check = process.argv.includes('--check');
+  const { values } = parseArgs({
+    options: {
+      check: { type: 'boolean' },
+      out: { type: 'string' },
+      set: { type: 'string', multiple: true },
+    },
+  });
+  if (values.set && !values.out)
+    throw new Error('build-rules: --set needs --out (never rewrite the committed rules)');
+  const config = overrideConfig(values.set ?? []);
+  const dir = values.out ?? rulesDir;
+  if (values.out) await mkdir(dir, { recursive: true });
   let stale = 0;
-  for (const [name, text] of Object.entries(renderRules())) {
-    const path = rulesDir + name;
-    if (!check) {
+  for (const [name, text] of Object.entries(renderRules(config))) {
+    const path = join(dir, name);
+    if (!values.check) {
       await writeFile(path, text);
       continue;
     }
@@ -41,4 +73,8 @@ async function main() {
   if (stale > 0) process.exit(1);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] === fileURLToPath(import.meta.url))
+  await main().catch((err) => {
+    console.error(err.message);
+    process.exit(2);
+  });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Checks the dashboards and rules against the model: every PromQL metric name exists in METRICS
- * (or is a recorded/built-in series), every expression parses (promtool), uids are unique, the
+ * (or is a recorded/built-in series), every verdict a query matches is in VERDICTS, every expression
+ * parses (promtool), uids are unique, links into dashboards name real dashboards and panels, the
  * timeline panel's Tempo query selects real attributes, and the Grafana-managed alert matches the
  * Prometheus one. Usage: check-dashboards.mjs [--root DIR] [--datasources FILE]; exit 1 on problems.
  */
@@ -16,6 +17,7 @@ import {
   checkDashboard,
   checkErrorLabels,
   checkGrafanaAlerting,
+  checkLinks,
   checkRuleGroups,
   dashboardExprs,
   duplicateUids,
@@ -62,7 +64,7 @@ function promtoolParse(exprs, dir) {
 }
 
 export async function runChecks({ root, datasources }) {
-  const { METRICS, ATTRS, STAGES, ERROR_TYPES } = await loadModel();
+  const { METRICS, ATTRS, STAGES, ERROR_TYPES, VERDICTS } = await loadModel();
   const rel = (p) => relative(root, p) || p;
   const errors = [];
   const ruleFiles = await yamlFiles(join(root, 'prometheus/rules'));
@@ -75,12 +77,13 @@ export async function runChecks({ root, datasources }) {
   const known = knownNames(METRICS, recorded);
   const promAlerts = new Map();
   for (const { f, doc } of ruleDocs) {
-    errors.push(...checkRuleGroups(rel(f), doc.groups, known));
+    errors.push(...checkRuleGroups(rel(f), doc.groups, known, VERDICTS));
     for (const g of doc.groups) for (const r of g.rules) if (r.alert) promAlerts.set(r.alert, r.expr);
   }
 
   const uids = [];
   const exprs = [];
+  const dashboards = [];
   const dashDir = join(root, 'grafana');
   for (const f of (await readdir(dashDir)).filter((x) => x.endsWith('.json')).sort()) {
     const path = join(dashDir, f);
@@ -91,7 +94,8 @@ export async function runChecks({ root, datasources }) {
       errors.push(`${rel(path)}: not JSON: ${err.message}`);
       continue;
     }
-    errors.push(...checkDashboard(dash, known, ATTRS).map((e) => `${rel(path)}: ${e}`));
+    errors.push(...checkDashboard(dash, known, ATTRS, VERDICTS).map((e) => `${rel(path)}: ${e}`));
+    dashboards.push(dash);
     uids.push({ uid: dash.uid, where: rel(path) });
     exprs.push(
       ...dashboardExprs(dash)
@@ -99,6 +103,8 @@ export async function runChecks({ root, datasources }) {
         .map((e) => ({ ...e, where: `${f} ${e.where}` })),
     );
   }
+
+  errors.push(...checkLinks(dashboards));
 
   const dsDoc = parse(await readFile(datasources, 'utf8'));
   const dsUids = (dsDoc.datasources ?? []).map((d) => d.uid);

@@ -9,8 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ATTRS, METRICS } from '@switchover/model';
-import { checkDashboard, checkGrafanaAlerting, duplicateUids, knownNames } from './lib/checks.mjs';
+import { ATTRS, METRICS, VERDICTS } from '@switchover/model';
+import {
+  checkDashboard,
+  checkGrafanaAlerting,
+  checkLinks,
+  duplicateUids,
+  knownNames,
+  unknownVerdicts,
+} from './lib/checks.mjs';
 import { metricNames } from './lib/promql-names.mjs';
 import { runChecks } from './check-dashboards.mjs';
 
@@ -66,6 +73,36 @@ describe('checkDashboard', () => {
       checkDashboard(dash, known, ATTRS).join('\n'),
       /no switchover-migrationtimeline-panel panel/,
     );
+  });
+});
+
+describe('the fleet dashboard', () => {
+  const loadFleet = async () =>
+    JSON.parse(await readFile(join(root, 'grafana/switchover-fleet.json'), 'utf8'));
+  test('a misspelt verdict in a query is reported, with the panel', async () => {
+    assert.deepEqual(unknownVerdicts('x', 'a{verdict=~"failed|silent-destination-failure|"}', VERDICTS), []);
+    const dash = await loadFleet();
+    const problems = dash.panels.find((p) => p.title === 'Problems');
+    problems.targets[0].expr = problems.targets[0].expr.replace('"destination-lost"', '"destination-loss"');
+    assert.match(
+      checkDashboard(dash, knownNames(METRICS, ['vm:qemu_migration_verdict:latest']), ATTRS, VERDICTS).join(
+        '\n',
+      ),
+      /panel 6 "Problems" target A: verdict "destination-loss" is not one of the model's VERDICTS/,
+    );
+  });
+  test("the problems table's VM links to this dashboard's timeline panel; a wrong panel id is reported", async () => {
+    const dash = await loadFleet();
+    const problems = dash.panels.find((p) => p.title === 'Problems');
+    const timeline = dash.panels.find((p) => p.type === 'switchover-migrationtimeline-panel');
+    const link = problems.fieldConfig.overrides.flatMap((o) => o.properties).find((p) => p.id === 'links')
+      .value[0];
+    assert.match(link.url, new RegExp(`^/d/${dash.uid}/.*[?&]viewPanel=${timeline.id}&var-vm=`));
+    assert.deepEqual(checkLinks([dash]), []);
+    link.url = link.url.replace(`viewPanel=${timeline.id}`, 'viewPanel=99');
+    assert.match(checkLinks([dash]).join('\n'), /viewPanel=99 is not a panel of switchover-fleet/);
+    link.url = '/d/no-such-dashboard/x';
+    assert.match(checkLinks([dash]).join('\n'), /unknown dashboard uid "no-such-dashboard"/);
   });
 });
 

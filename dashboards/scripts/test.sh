@@ -35,7 +35,7 @@ cp "$deploy/prometheus/prometheus.yml" "$tmp/prometheus/"
 cp prometheus/rules/*.yaml "$tmp/prometheus/rules/"
 out="$(promtool check config "$tmp/prometheus/prometheus.yml" 2>&1)" || { echo "$out"; exit 1; }
 echo "$out"
-grep -q 'SUCCESS: 2 rule files found' <<<"$out" || { echo "prometheus.yml does not load both rule files" >&2; exit 1; }
+grep -q 'SUCCESS: 3 rule files found' <<<"$out" || { echo "prometheus.yml does not load all three rule files" >&2; exit 1; }
 
 step "deploy YAML parses"
 node --input-type=module -e '

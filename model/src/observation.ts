@@ -124,6 +124,15 @@ export interface ReturnPathObservation extends Base {
   message?: string;
 }
 
+/**
+ * Source: the migration's outgoing connection is up, to `peer` as the migration URI named it (trace
+ * `migration_socket_outgoing_connected hostname=…`, QEMU 7.2–10.2, `tcp:` URIs only).
+ */
+export interface MigrationPeerObservation extends Base {
+  kind: 'migration-peer';
+  peer: string;
+}
+
 /** A `query-migrate` reply (source: times; both: status and error-desc). */
 export interface MigrationInfoObservation extends Base {
   kind: 'migration-info';
@@ -172,6 +181,7 @@ export type Observation =
   | VfioFailureObservation
   | LoadFailureObservation
   | ReturnPathObservation
+  | MigrationPeerObservation
   | MigrationInfoObservation
   | VmIdentityObservation
   | ProcessLifecycleObservation

@@ -60,6 +60,12 @@ export interface Session {
   phases: Phase[];
   stopTime: number | null;
   resumeTime: number | null;
+  /**
+   * Source only: the destination address the source QEMU connected to, exactly as the migration URI
+   * named it (trace `migration_socket_outgoing_connected`); null when no input said (never guessed).
+   * Absent in sessions recorded before it existed: read it as `peer ?? null`.
+   */
+  peer: string | null;
   /** From the source's `query-migrate`. */
   totalTimeMs: number | null;
   downtimeMs: number | null;
@@ -102,6 +108,7 @@ export function createSession(init: {
     vmUuid: init.vmUuid ?? null,
     role: init.role,
     qemuVersion: init.qemuVersion ?? null,
+    peer: null,
     start: init.start,
     end: null,
     outcome: 'in-progress',

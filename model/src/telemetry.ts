@@ -17,6 +17,13 @@ export const METRICS = {
   returnPathShut: 'qemu_migration_return_path_shut_total',
   returnPathErrors: 'qemu_migration_return_path_errors_total',
   verdicts: 'qemu_migration_verdicts_total',
+  /**
+   * Per-VM series with a bounded lifetime (the agent drops them `metrics.vmSeriesTtlSeconds` after
+   * the session's last change): what Prometheus pairs the two hosts' sides of a migration with.
+   */
+  vmSessionStart: 'qemu_migration_vm_session_start_timestamp_seconds',
+  vmSessionEnd: 'qemu_migration_vm_session_end_timestamp_seconds',
+  vmPeerInfo: 'qemu_migration_vm_peer_info',
   sourceUp: 'switchover_source_up',
   records: 'switchover_records_total',
   unknownRecords: 'switchover_unknown_records_total',
@@ -38,13 +45,21 @@ export const LABELS = {
   state: 'state',
   value: 'value',
   input: 'input',
-  /** Which socket / file / namespace of an input (bounded by the configuration). */
+  /** The other host of a migration as this host's QEMU named it (the source's migration URI host). */
+  peer: 'peer',
   /** Which socket, namespace or file of an input (not `instance`: Prometheus owns that label). */
   target: 'target',
   stage: 'stage',
   errorType: 'error_type',
   version: 'version',
   nodeVersion: 'node_version',
+  /** Labels the fleet recording rules give a migration paired from both hosts' per-VM series. */
+  sourceInstance: 'source_instance',
+  destinationInstance: 'destination_instance',
+  sourceState: 'source_state',
+  destinationState: 'destination_state',
+  sourceVerdict: 'source_verdict',
+  destinationVerdict: 'destination_verdict',
 } as const;
 
 /** `result` label values of the VFIO transition counter. */

@@ -105,6 +105,7 @@ const SCHEMA = obj({
     maxOpenSessions: int(1, 1_000_000),
   }),
   recorder: obj({ maxBytes: int(64 * 1024, 64 * 1024 ** 3) }),
+  metrics: obj({ vmSeriesTtlSeconds: int(60, 7 * 86_400) }),
   otlp: obj({ endpoint: optStr, headers: strMap }),
   log: obj({ level: oneOf(LOG_LEVELS) }),
 });

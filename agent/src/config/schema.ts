@@ -26,6 +26,8 @@ export interface AgentConfig {
   };
   detection: { windowSeconds: number; resumeWaitSeconds: number; maxOpenSessions: number };
   recorder: { maxBytes: number };
+  /** Per-VM migration series on /metrics: an ended session's series go this long after its last change. */
+  metrics: { vmSeriesTtlSeconds: number };
   otlp: { endpoint: string | null; headers: Record<string, string> };
   log: { level: LogLevel };
 }
@@ -56,6 +58,7 @@ export function defaultConfig(hostname: string): AgentConfig {
     },
     detection: { windowSeconds: 30, resumeWaitSeconds: 600, maxOpenSessions: 1000 },
     recorder: { maxBytes: 64 * 1024 * 1024 },
+    metrics: { vmSeriesTtlSeconds: 3600 },
     otlp: { endpoint: null, headers: {} },
     log: { level: 'info' },
   };

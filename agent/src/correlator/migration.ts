@@ -2,6 +2,7 @@ import {
   createSession,
   type MigrationInfoObservation,
   type MigrationPassObservation,
+  type MigrationPeerObservation,
   type MigrationStatus,
   type MigrationStatusObservation,
   type Observation,
@@ -20,7 +21,13 @@ import {
   recentlyClosed,
   setOutcome,
 } from './session-edit.js';
-import { DUPLICATE_EVENT_MS, LATE_INFO_MS, SAME_END_MS, SOURCE_CLOSE_DELAY_MS } from './types.js';
+import {
+  DUPLICATE_EVENT_MS,
+  LATE_INFO_MS,
+  PENDING_GRACE_MS,
+  SAME_END_MS,
+  SOURCE_CLOSE_DELAY_MS,
+} from './types.js';
 import { evictForNewSession } from './vms.js';
 
 const TERMINAL: ReadonlySet<MigrationStatus> = new Set(['completed', 'failed', 'cancelled']);
@@ -45,6 +52,9 @@ export function openSession(ctx: Ctx, obs: Observation, start = obs.time): Sessi
     start,
     qemuVersion: vm.qemuVersion,
   });
+  const pending = vm.pendingPeer;
+  if (pending && Math.abs(obs.time - pending.time) <= PENDING_GRACE_MS) session.peer = pending.peer;
+  vm.pendingPeer = null;
   vm.session = session;
   vm.roleSettled = settled;
   vm.evidenceRole = null;
@@ -158,4 +168,31 @@ export function onReturnPath(ctx: Ctx, obs: ReturnPathObservation): void {
   else session.returnPath.error = obs.message ?? obs.raw ?? 'return path error';
   addEvidence(session, obs);
   ctx.effects.push({ kind: 'return-path', session, observation: obs });
+}
+
+const covers = (s: Session, time: number): boolean =>
+  time >= s.start - DUPLICATE_EVENT_MS && (s.end === null || time <= s.end);
+
+/**
+ * The source's outgoing migration connection is up. QEMU traces it right after `setup`, before the
+ * first pass; only a source connects out. A line read before any input opened the session (the log
+ * ahead of the events) waits on the VM for a few seconds; a late one lands on the session it
+ * happened in. No sink is told separately: the next effect of the session carries the peer.
+ */
+export function onPeer(ctx: Ctx, obs: MigrationPeerObservation): void {
+  const { vm } = ctx;
+  const target = vm.session && covers(vm.session, obs.time) ? vm.session : null;
+  const late = !target && vm.lastClosed && covers(vm.lastClosed, obs.time) ? vm.lastClosed : null;
+  const session = target ?? late;
+  if (!session) {
+    if (!vm.session) {
+      vm.pendingPeer = { peer: obs.peer, time: obs.time };
+      settleRole(vm, 'source', ctx.config);
+    }
+    return;
+  }
+  if (session.peer === obs.peer) return;
+  session.peer = obs.peer;
+  addEvidence(session, obs, obs.time, 'migration-peer');
+  if (target) settleRole(vm, 'source', ctx.config, true);
 }

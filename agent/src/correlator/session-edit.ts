@@ -26,6 +26,8 @@ export function describe(obs: Observation): string {
       return obs.event === 'shut'
         ? `return path SHUT ${obs.value ?? '?'}`
         : `return path error: ${obs.message ?? ''}`;
+    case 'migration-peer':
+      return `migration connected to ${obs.peer}`;
     case 'migration-info':
       return obs.errorDesc ? `query-migrate: ${obs.errorDesc}` : `query-migrate: ${obs.status ?? ''}`;
     default:

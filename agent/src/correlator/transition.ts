@@ -4,7 +4,7 @@ import { onVfioAttempt, onVfioState } from './devices.js';
 import { claimPending, onVfioFailure } from './failures.js';
 import { onIdentity, onLoadFailure, onQemuError, onResume, onStop } from './lifecycle.js';
 import { onExit, onInitiated, onProcessStart } from './process.js';
-import { onInfo, onPass, onReturnPath, onStatus } from './migration.js';
+import { onInfo, onPass, onPeer, onReturnPath, onStatus } from './migration.js';
 
 import {
   DEFAULT_CORRELATOR_CONFIG,
@@ -48,6 +48,8 @@ function dispatch(ctx: Ctx, obs: Observation): void {
       return onReturnPath(ctx, obs);
     case 'migration-info':
       return onInfo(ctx, obs);
+    case 'migration-peer':
+      return onPeer(ctx, obs);
     case 'qemu-error':
       return onQemuError(ctx, obs);
     default: {

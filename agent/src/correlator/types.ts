@@ -81,6 +81,8 @@ export interface VmState {
   afterSave: boolean;
   /** This process is a `virsh restore` (an incoming stream from a file), not a migration destination. */
   restoring: boolean;
+  /** A `migration-peer` line read before any input opened the session it belongs to. */
+  pendingPeer: { peer: string; time: number } | null;
 }
 
 /** A failure line waiting for a window, with the QEMU process that printed it (when known). */

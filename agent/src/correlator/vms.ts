@@ -28,6 +28,7 @@ function emptyVm(name: string): VmState {
     process: null,
     afterSave: false,
     restoring: false,
+    pendingPeer: null,
   };
 }
 

@@ -7,6 +7,7 @@ import { startHttpServer, type HttpServer } from '../sinks/http.js';
 import { MetricsSink } from '../sinks/metrics.js';
 import { FileRecorder } from '../recorder/file-recorder.js';
 import { SpanSink } from '../sinks/spans.js';
+import { VmSeries } from '../sinks/vm-series.js';
 import { startTracing, type Tracing } from '../sinks/tracing.js';
 import type { Source, SourceCallbacks, SourceStatus } from '../sources/types.js';
 import { Pipeline } from './pipeline.js';
@@ -30,6 +31,7 @@ export class Agent {
 
   readonly registry = new Registry();
   readonly metrics: MetricsSink;
+  readonly vmSeries: VmSeries;
   readonly recorder: FileRecorder;
   readonly pipeline: Pipeline;
   private readonly tracing: Tracing;
@@ -47,6 +49,12 @@ export class Agent {
       });
     };
     this.metrics = new MetricsSink({ registry: this.registry, host: config.host, version: deps.version });
+    this.vmSeries = new VmSeries({
+      registry: this.registry,
+      ttlMs: config.metrics.vmSeriesTtlSeconds * 1000,
+      clock: deps.clock ?? Date.now,
+      onError: (stage, type) => this.metrics.error(stage, type),
+    });
     this.recorder = new FileRecorder({
       stateDir: config.stateDir,
       maxBytes: config.recorder.maxBytes,
@@ -69,7 +77,7 @@ export class Agent {
     });
     this.pipeline = new Pipeline({
       recorder: this.recorder,
-      sinks: [this.metrics, this.spans],
+      sinks: [this.metrics, this.vmSeries, this.spans],
       self: this.metrics,
       logger: log,
       ...(deps.clock ? { clock: deps.clock } : {}),
@@ -101,6 +109,8 @@ export class Agent {
     const log = this.deps.logger;
     const restored = await this.pipeline.restore();
     if (restored > 0) log.info('resumed open migrations from the flight recorder', { sessions: restored });
+    // Recent migrations keep their per-VM series across the restart (open ones were re-announced).
+    this.vmSeries.restore(this.recorder.sessions(), new Set(this.pipeline.openSessions().map((s) => s.id)));
     const { http } = this.config;
     this.http = await startHttpServer({
       address: http.address,

@@ -2,6 +2,8 @@ import { isMigrationStatus, isVfioState } from '@switchover/model';
 import { IGNORED, decoded, type Parsed } from './common.js';
 
 const HEX = /^0x[0-9a-f]+$/i;
+/** A host as a migration URI names it: DNS name, IPv4, or IPv6 (with zone); nothing else. */
+const PEER = /^[A-Za-z0-9._:%-]{1,253}$/;
 
 /**
  * Trace events of the log backend, after the prefix (`tid@sec.usec:`, `<ISO>Z ` or none) is gone.
@@ -34,6 +36,13 @@ export function parseTrace(name: string, args: string, time: number | null): Par
       const a = args.trim();
       const value = HEX.test(a) ? parseInt(a.slice(2), 16) : NaN;
       return Number.isNaN(value) ? IGNORED : decoded(time, { kind: 'return-path', event: 'shut', value });
+    }
+    case 'migration_socket_outgoing_connected': {
+      // "hostname=10.0.0.19": the host part of a `tcp:` URI, on the source only. QEMU prints
+      // "(null)" for a socket without a host (unix:); 10.2 is the last version with the argument.
+      const a = args.trim();
+      const peer = a.startsWith('hostname=') ? a.slice(9) : '';
+      return PEER.test(peer) ? decoded(time, { kind: 'migration-peer', peer }) : IGNORED;
     }
     case 'source_return_path_thread_bad_end':
       return decoded(time, { kind: 'return-path', event: 'error', message: 'bad end' });

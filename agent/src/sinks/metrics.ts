@@ -24,9 +24,10 @@ export interface MetricsSinkOptions {
 }
 
 /**
- * Prometheus view of the effects plus the agent's self-metrics. Label sets are bounded: only the
+ * Prometheus view of the effects plus the agent's self-metrics. Label sets are bounded: here only the
  * silent-failure counter carries `vm`/`device`, because its alert must name them, and it creates a
- * series only when a failure is detected (no per-VM initialisation, no label explosion).
+ * series only when a failure is detected (no per-VM initialisation, no label explosion). The per-VM
+ * series the fleet rules pair are `VmSeries`, whose series expire.
  */
 export class MetricsSink implements EffectSink, SelfMetrics {
   readonly registry: Registry;

@@ -27,6 +27,8 @@ function tag(o: Observation): string {
       return `pass:${o.pass}`;
     case 'shutdown':
       return `shutdown:${o.reason}`;
+    case 'migration-peer':
+      return `peer:${o.peer}`;
     default:
       return o.kind;
   }
@@ -63,6 +65,7 @@ describe('QEMU 7.2 trace captures (real)', () => {
     'cancelled-migration-dst': ['status:active', 'load-failure:final', 'status:failed'],
     'cancelled-migration-src': [
       'status:setup',
+      'peer:127.0.0.1',
       'status:active',
       'status:cancelling',
       'rp-error:bad end',
@@ -73,6 +76,7 @@ describe('QEMU 7.2 trace captures (real)', () => {
     'failed-migration-dst-killed-dst': ['status:active'],
     'failed-migration-dst-killed-src': [
       'status:setup',
+      'peer:127.0.0.1',
       'status:active',
       'rp-error:bad end',
       'status:failed',
@@ -94,6 +98,7 @@ describe('QEMU 7.2 trace captures (real)', () => {
     ],
     'failed-migration-ram-mismatch-src': [
       'status:setup',
+      'peer:127.0.0.1',
       'status:active',
       'rp-error:bad end',
       'qemu-error:failed to save SaveStateEntry with id(name): 2(ram): -5',
@@ -104,12 +109,24 @@ describe('QEMU 7.2 trace captures (real)', () => {
     'real-migration-no-msg-timestamp-no-return-path-dst': ['status:active', 'status:completed'],
     'real-migration-no-msg-timestamp-no-return-path-src': [
       'status:setup',
+      'peer:127.0.0.1',
       'status:active',
       'status:completed',
     ],
     'real-migration-no-return-path-dst': ['status:active', 'status:completed'],
-    'real-migration-no-return-path-src': ['status:setup', 'status:active', 'status:completed'],
-    'real-migration-src': ['status:setup', 'status:active', 'rp-shut:0', 'status:completed'],
+    'real-migration-no-return-path-src': [
+      'status:setup',
+      'peer:127.0.0.1',
+      'status:active',
+      'status:completed',
+    ],
+    'real-migration-src': [
+      'status:setup',
+      'peer:127.0.0.1',
+      'status:active',
+      'rp-shut:0',
+      'status:completed',
+    ],
   };
   const files = readdirSync(Q72).filter((f) => f.endsWith('.trace.log'));
 

@@ -68,6 +68,22 @@ const CASES: [string, string, Record<string, unknown>][] = [
     'source_return_path_thread_bad_end',
     { kind: 'return-path', event: 'error', message: 'bad end' },
   ],
+  // Captured from QEMU 7.2.22 migrating to tcp:127.0.0.1:PORT (`-trace enable=migration_socket_*`).
+  [
+    'outgoing migration connection (source), IPv4',
+    'migration_socket_outgoing_connected hostname=127.0.0.1',
+    { kind: 'migration-peer', peer: '127.0.0.1' },
+  ],
+  [
+    'outgoing migration connection (source), DNS name',
+    'migration_socket_outgoing_connected hostname=kvm-fra1-a19.example.net',
+    { kind: 'migration-peer', peer: 'kvm-fra1-a19.example.net' },
+  ],
+  [
+    'outgoing migration connection (source), IPv6',
+    'migration_socket_outgoing_connected hostname=fe80::1%eth0',
+    { kind: 'migration-peer', peer: 'fe80::1%eth0' },
+  ],
   [
     'migrate_error (9.1+)',
     'migrate_error error=Sibling indicated error 1',
@@ -98,6 +114,12 @@ describe('trace lines', () => {
         'migrate_set_state new state bogus',
         'vfio_migration_set_device_state  (0000:3b:00.1) state UNKNOWN STATE',
         'source_return_path_thread_pong 0x1',
+        // A unix: URI has no host; 11.0 dropped the argument; anything else is not a host name.
+        'migration_socket_outgoing_connected hostname=(null)',
+        'migration_socket_outgoing_connected ',
+        'migration_socket_outgoing_connected hostname=',
+        'migration_socket_outgoing_connected hostname=a b',
+        'migration_socket_incoming_accepted ',
       ]) {
         expect(status(logLine(p.prefix + body)), body).toBe('ignored');
       }

@@ -4,16 +4,10 @@
  * CONFIG only; metric and label names from @switchover/model only.
  */
 import { LABELS, METRICS } from '@switchover/model';
-import { newOrIncreased, runbook } from './promql.mjs';
+import { alertRule, newOrIncreased } from './promql.mjs';
 
 export function alertGroups(c) {
-  const rule = (alert, { expr, for: forDuration, severity, summary, description }) => ({
-    alert,
-    expr,
-    for: forDuration,
-    labels: { severity },
-    annotations: { summary, description, runbook_url: runbook(c.runbookBase, alert) },
-  });
+  const rule = (alert, spec) => alertRule(c, alert, spec);
   const { vm, device, role, outcome, input, stage, errorType } = LABELS;
   const sessionsIn = (w, sel = '') =>
     `sum by (instance, job, ${role}) (increase(${METRICS.sessions}{${sel}}[${w}]))`;

@@ -3,6 +3,8 @@
  * selectors, windows, thresholds and the runbook base. `scripts/build-rules.mjs` renders the rule
  * files from this and `alerts.mjs`/`recording.mjs`; edit here, then run `npm run build:rules`.
  */
+import { DEFAULT_SKEW_MS } from '@switchover/model';
+
 export const CONFIG = {
   /** Selects the agents' scrape job; must match `job_name` in deploy/prometheus/prometheus.yml. */
   agentSelector: 'job="switchover"',
@@ -40,6 +42,17 @@ export const CONFIG = {
 
   /** The agent's own scrape target down (or unreachable) this long. */
   agentDownFor: '5m',
+
+  /**
+   * Fleet pairing (mixin/fleet.mjs). A per-VM series that vanished (its agent restarting, a failed
+   * scrape) still counts this long, so a restart does not unpair a migration. Keep it below the
+   * agents' `metrics.vmSeriesTtlSeconds`.
+   */
+  pairingMemory: '10m',
+  /** How far apart two hosts' clocks may be when pairing their sides (s): `pairSessions()`'s default. */
+  pairingSkewSeconds: DEFAULT_SKEW_MS / 1000,
+  /** A source completed and no agent has reported the destination side for this long. */
+  destinationUnverifiedFor: '5m',
 
   /** Rate window of the recording rules the dashboard and the failure-rate alert use. */
   recordingWindow: '5m',

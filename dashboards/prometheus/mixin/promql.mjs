@@ -22,3 +22,12 @@ export function newOrIncreased(metric, window, agentSelector) {
 }
 
 export const runbook = (base, alertName) => `${base}#${alertName.toLowerCase()}`;
+
+/** An alert in the house style: explicit `for`, a `severity` label, summary, description, runbook link. */
+export const alertRule = (c, alert, { expr, for: forDuration, severity, summary, description }) => ({
+  alert,
+  expr,
+  for: forDuration,
+  labels: { severity },
+  annotations: { summary, description, runbook_url: runbook(c.runbookBase, alert) },
+});

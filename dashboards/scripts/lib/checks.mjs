@@ -26,6 +26,58 @@ const unknownIn = (where, expr, known) =>
     .filter((n) => !known.has(n))
     .map((n) => `${where}: metric "${n}" is not in the model's METRICS (expr: ${expr.replace(/\s+/g, ' ')})`);
 
+/**
+ * Verdict values a query matches (`verdict`, `source_verdict`, `destination_verdict`; `=`, `!=`,
+ * `=~`, `!~` with `a|b` alternatives) must be the model's VERDICTS: a misspelt one matches nothing.
+ */
+export function unknownVerdicts(where, expr, verdicts) {
+  const out = [];
+  for (const m of expr.matchAll(/\b(\w*verdict)\s*(=~|!~|!=|=)\s*"([^"]*)"/g)) {
+    const values = m[2].includes('~') ? m[3].split('|') : [m[3]];
+    for (const v of values)
+      if (v !== '' && !verdicts.includes(v))
+        out.push(`${where}: ${m[1]} "${v}" is not one of the model's VERDICTS`);
+  }
+  return out;
+}
+
+/** Data links of a dashboard's panels (defaults and overrides), with where they sit. */
+export function panelLinks(dash) {
+  const out = [];
+  for (const p of dash.panels ?? []) {
+    const fc = p.fieldConfig ?? {};
+    const props = [
+      ...(fc.overrides ?? []).flatMap((o) => o.properties ?? []),
+      { id: 'links', value: fc.defaults?.links },
+    ];
+    for (const prop of props)
+      if (prop.id === 'links' && Array.isArray(prop.value))
+        for (const l of prop.value)
+          out.push({ where: `panel ${p.id} "${p.title}" link "${l.title}"`, url: String(l.url) });
+  }
+  return out;
+}
+
+/** A link into a dashboard (`/d/UID`) must name a dashboard of this folder; `viewPanel` one of its panels. */
+export function checkLinks(dashboards) {
+  const byUid = new Map(dashboards.map((d) => [d.uid, d]));
+  const errors = [];
+  for (const d of dashboards)
+    for (const { where, url } of panelLinks(d)) {
+      const m = /^\/d\/([\w-]+)/.exec(url);
+      if (!m) continue;
+      const target = byUid.get(m[1]);
+      if (!target) {
+        errors.push(`dashboard ${d.uid} ${where}: links to unknown dashboard uid "${m[1]}"`);
+        continue;
+      }
+      const view = /[?&]viewPanel=(\d+)/.exec(url);
+      if (view && !(target.panels ?? []).some((p) => String(p.id) === view[1]))
+        errors.push(`dashboard ${d.uid} ${where}: viewPanel=${view[1]} is not a panel of ${target.uid}`);
+    }
+  return errors;
+}
+
 /** Every PromQL expression of a dashboard, with where it sits. */
 export function dashboardExprs(dash) {
   const out = [];
@@ -46,7 +98,7 @@ export function dashboardExprs(dash) {
 
 const DS_REF = /^\$\{(prometheus|tempo)\}$/;
 
-export function checkDashboard(dash, known, attrs) {
+export function checkDashboard(dash, known, attrs, verdicts = []) {
   const errors = [];
   const name = `dashboard ${dash.uid ?? dash.title}`;
   if (typeof dash.uid !== 'string' || !/^[\w-]{1,40}$/.test(dash.uid))
@@ -73,8 +125,10 @@ export function checkDashboard(dash, known, attrs) {
     const refIds = (p.targets ?? []).map((t) => t.refId);
     if (new Set(refIds).size !== refIds.length) errors.push(`${name}: panel ${p.id} has duplicate refIds`);
   }
-  for (const { where, expr } of dashboardExprs(dash))
+  for (const { where, expr } of dashboardExprs(dash)) {
     errors.push(...unknownIn(`${name} ${where}`, expr, known));
+    if (verdicts.length > 0) errors.push(...unknownVerdicts(`${name} ${where}`, expr, verdicts));
+  }
   errors.push(...checkTimelinePanel(dash, name, attrs));
   return errors;
 }
@@ -108,12 +162,13 @@ function checkTimelinePanel(dash, name, attrs) {
 }
 
 /** Prometheus rule groups (alerting and recording): names known, alert style complete. */
-export function checkRuleGroups(file, groups, known) {
+export function checkRuleGroups(file, groups, known, verdicts = []) {
   const errors = [];
   for (const g of groups) {
     for (const r of g.rules ?? []) {
       const id = r.alert ?? r.record;
       errors.push(...unknownIn(`${file} rule ${id}`, r.expr, known));
+      if (verdicts.length > 0) errors.push(...unknownVerdicts(`${file} rule ${id}`, r.expr, verdicts));
       if (!r.alert) continue;
       if (!/^[A-Z][A-Za-z0-9]+$/.test(r.alert)) errors.push(`${file}: alert ${r.alert} is not CamelCase`);
       if (r.for === undefined) errors.push(`${file}: alert ${r.alert} has no explicit for`);
