@@ -48,6 +48,21 @@ describe('MetricsSink', () => {
     expect(m.get(`${METRICS.vfioTransitions}{state="RUNNING",result="failed"}`)).toBe(1);
   });
 
+  it('counts a destination lost after completion once, by VM and host (issue 8)', async () => {
+    const { sink, registry } = make();
+    const effects = silentDestinationEffects();
+    sink.handle(effects.slice(0, 3), 0);
+    const opened = effects[0];
+    if (opened?.kind !== 'session-opened') throw new Error('fixture does not open a session first');
+    const session = { ...opened.session, outcome: 'lost' as const };
+    const lost: Effect[] = [{ kind: 'outcome', session }];
+    sink.handle([...lost, ...lost, { kind: 'session-closed', session }], 0);
+    const m = samples(await registry.metrics());
+    expect(m.get(`${METRICS.destinationLost}{vm="vm1",host="hv-b"}`)).toBe(1);
+    expect(m.get(`${METRICS.sessions}{role="destination",outcome="lost"}`)).toBe(1);
+    expect(m.get(`${METRICS.verdicts}{verdict="destination-lost"}`)).toBe(1);
+  });
+
   it('counts a silent destination failure once, by VM and device, and closes the session', async () => {
     const { sink, registry } = make();
     const effects = silentDestinationEffects();

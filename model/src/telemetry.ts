@@ -13,6 +13,7 @@ export const METRICS = {
   downtime: 'qemu_migration_downtime_seconds',
   vfioTransitions: 'qemu_migration_vfio_transitions_total',
   silentDestinationFailures: 'qemu_migration_silent_destination_failures_total',
+  destinationLost: 'qemu_migration_destination_lost_total',
   loadFailures: 'qemu_migration_load_failures_total',
   returnPathShut: 'qemu_migration_return_path_shut_total',
   returnPathErrors: 'qemu_migration_return_path_errors_total',
@@ -37,6 +38,8 @@ export const METRICS = {
 
 export const LABELS = {
   vm: 'vm',
+  /** The agent's configured host name, on series whose alert must name the host in its page. */
+  host: 'host',
   device: 'device',
   role: 'role',
   outcome: 'outcome',

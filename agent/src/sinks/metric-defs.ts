@@ -46,6 +46,12 @@ export function createMetrics(registry: Registry, version: string) {
       labelNames: [vm, device],
       registers,
     }),
+    lost: new Counter({
+      name: METRICS.destinationLost,
+      help: 'Migrations that completed onto this destination whose QEMU then died within the attribution window: the VM runs nowhere.',
+      labelNames: [vm, LABELS.host],
+      registers,
+    }),
     loadFailures: new Counter({
       name: METRICS.loadFailures,
       help: 'Incoming migrations whose stream could not be loaded on this destination.',

@@ -25,7 +25,8 @@ export interface MetricsSinkOptions {
 
 /**
  * Prometheus view of the effects plus the agent's self-metrics. Label sets are bounded: here only the
- * silent-failure counter carries `vm`/`device`, because its alert must name them, and it creates a
+ * silent-failure counter carries `vm`/`device` and the destination-lost counter `vm`/`host`, because
+ * their alerts must name them; they create a
  * series only when a failure is detected (no per-VM initialisation, no label explosion). The per-VM
  * series the fleet rules pair are `VmSeries`, whose series expire.
  */
@@ -40,9 +41,13 @@ export class MetricsSink implements EffectSink, SelfMetrics {
   private readonly countedSilent = new BoundedSet(10_000);
   /** Sessions already closed: a late or replayed effect must not count them in progress again. */
   private readonly closedIds = new BoundedSet(10_000);
+  /** Lost destinations already counted (by session id): the outcome is re-announced by later updates. */
+  private readonly countedLost = new BoundedSet(10_000);
+  private readonly host: string;
 
   constructor(options: MetricsSinkOptions) {
     this.registry = options.registry;
+    this.host = options.host;
     this.m = createMetrics(options.registry, options.version);
     const { role, outcome, verdict } = LABELS;
     // Bounded label sets start at zero so `increase()` sees the first event.
@@ -72,6 +77,8 @@ export class MetricsSink implements EffectSink, SelfMetrics {
       case 'return-path':
       case 'qemu-error':
         this.track(e.session);
+        if (e.kind === 'outcome' && e.session.outcome === 'lost' && this.countedLost.add(e.session.id))
+          this.m.lost.inc({ [LABELS.vm]: e.session.vm, [LABELS.host]: this.host });
         if (e.kind === 'return-path') this.returnPath(e.observation);
         if (e.kind === 'qemu-error' && e.observation.kind === 'load-failure' && e.observation.final)
           this.m.loadFailures.inc();

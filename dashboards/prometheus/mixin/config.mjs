@@ -15,6 +15,9 @@ export const CONFIG = {
    */
   silentFailureWindow: '15m',
 
+  /** The destination-lost counter's look-back: the page lasts this long after each loss. */
+  destinationLostWindow: '15m',
+
   /** Destination load failures: any increase within this window warns. */
   loadFailureWindow: '15m',
 
