@@ -44,8 +44,8 @@ describe('correlator: attributing failure lines to windows', () => {
   });
 
   it('offline: an untimed line with no later timed neighbour (latest null) that precedes the migration is claimed when the window opens', () => {
-    // fixtures/libvirt-examples/silent-failure-9.1: the failure line is the last line of the
-    // destination log; its only timed neighbour is the `tainted` line at 03:26:41.024.
+    // A libvirt destination log (as in fixtures/review/libvirt-silent-9.1): the failure line is its last line;
+    // its only timed neighbour is the `tainted` line before it (here at 03:26:41.024).
     const h = new Harness();
     const tainted = at('2024-11-19T03:26:41.024Z');
     const resume = 1731986847494.954;

@@ -13,7 +13,7 @@ import { readLocalBootId } from '../src/sources/journald/pid-vm-cache.js';
 import { spawnDyingWithParent } from '../src/sources/child-process.js';
 import type { LogLineRecord, RawRecord, SourceCallbacks, SourceStatus } from '../src/sources/types.js';
 
-import { FIXTURES } from './helpers/shared.js';
+import { FIXTURES } from './helpers/fixtures.js';
 import { until } from './helpers/until.js';
 const FIXTURE = `${FIXTURES}/qemu-7.2/journalctl-json-edge-cases.jsonl`;
 
