@@ -29,7 +29,7 @@ export function nodeBase(cpu, cacheDir) {
   mkdirSync(dir, { recursive: true });
   const spec = `node-linux-${cpu}@${NODE_VERSION}`;
   const [packed] = JSON.parse(
-    execFileSync('npm', ['pack', spec, '--json', '--pack-destination', dir], {
+    execFileSync('npm', ['pack', spec, '--json', '--pack-destination', dir, '--workspaces=false'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     }),

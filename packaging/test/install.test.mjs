@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRoot } from './chroot.mjs';
+import { zipEntries } from './zip.mjs';
 
 const REPO = new URL('../..', import.meta.url).pathname;
 const VERSION = JSON.parse(readFileSync(join(REPO, 'agent/package.json'), 'utf8')).version;
@@ -61,6 +62,17 @@ describe('the Debian package on a clean Debian 12 root (debootstrap minbase)', (
     for (const d of docs) expect(existsSync(root.path(d.replace(/^file:\/\/\//, ''))), d).toBe(true);
     for (const f of ['copyright', 'LICENSE.node', 'README.md', 'deploy.md', 'RUNBOOK.md'])
       expect(existsSync(root.path(`usr/share/doc/switchover/${f}`)), f).toBe(true);
+  });
+
+  it('ships the Grafana plugin as the zip Grafana installs: the plugin id as its one top folder', () => {
+    const dir = root.path('usr/share/switchover/grafana-plugin');
+    const zips = readdirSync(dir);
+    const pluginJson = JSON.parse(readFileSync(join(REPO, 'grafana-plugin/dist/plugin.json'), 'utf8'));
+    expect(zips).toEqual([`${pluginJson.id}-${pluginJson.info.version}.zip`]);
+    const names = zipEntries(join(dir, zips[0]));
+    expect(new Set(names.map((n) => n.split('/')[0]))).toEqual(new Set([pluginJson.id]));
+    for (const f of ['plugin.json', 'module.js', 'img/logo.svg'])
+      expect(names).toContain(`${pluginJson.id}/${f}`);
   });
 
   it('switchover --version runs without Node.js', () => {
