@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Switchover's demo and tests run for real, if they are missing.
-# Usage: scripts/system-deps.sh demo|test
+# Usage: scripts/system-deps.sh demo|package|test
+#   demo     npm run demo: QEMU
+#   package  npm run package: zip (the Grafana plugin zip; dpkg-deb is on every Debian system)
+#   test     npm test: QEMU, journald and journal-remote, Prometheus (promtool), Chromium, openssl,
+#            and zip + debootstrap for the package's install test in a clean Debian root
 set -euo pipefail
 case "${1:-test}" in
   demo) pkgs=(qemu-system-x86) ;;
-  test) pkgs=(qemu-system-x86 systemd systemd-journal-remote prometheus chromium openssl) ;;
-  *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+  package) pkgs=(zip) ;;
+  test) pkgs=(qemu-system-x86 systemd systemd-journal-remote prometheus chromium openssl zip debootstrap) ;;
+  *) echo "usage: $0 demo|package|test" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

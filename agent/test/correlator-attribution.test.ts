@@ -44,9 +44,10 @@ describe('correlator: attributing failure lines to windows', () => {
   });
 
   it('offline: an untimed line with no later timed neighbour (latest null), printed by the incoming QEMU before its events, belongs to its migration', () => {
-    // A libvirt destination log whose failure line is its last line; the only timed neighbour is the
-    // `tainted` line at 03:26:41.024. The incoming process (its `-incoming` command line) is the
-    // destination of one migration from its start, so the line is attributed to it at once.
+    // A libvirt destination log (as in fixtures/review/libvirt-silent-9.1) whose failure line is its last
+    // line; the only timed neighbour is the `tainted` line at 03:26:41.024. The incoming process (its
+    // `-incoming` command line) is the destination of one migration from its start, so the line is
+    // attributed to it at once.
     const h = new Harness();
     const tainted = at('2024-11-19T03:26:41.024Z');
     const resume = 1731986847494.954;

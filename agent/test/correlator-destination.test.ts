@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Effect } from '../src/correlator/index.js';
-import { at, Harness, ob, observationsFromTranscript } from './correlator-helpers.js';
+import { at, captureEventTime, Harness, ob, observationsFromTranscript } from './correlator-helpers.js';
 
 const VM = 'ml-train-2';
 const DEV = '0000:e1:00.4';
 
-/** The destination of fixtures/libvirt-examples/silent-failure-9.1 (a19's clock, QEMU event times). */
+/** A libvirt destination in the shape of fixtures/review/libvirt-silent-9.1 (its own clock, QEMU event times). */
 const LV = {
   start: at('2024-11-19T03:26:41.024Z'),
   setup: 1731986808366.274,
@@ -43,7 +43,7 @@ describe('correlator: destination side', () => {
     expect(s.outcome).toBe('completed');
     // 7.2 destination: no setup phase, RESUME ~50 µs before completed.
     expect(s.phases.map((p) => p.name)).toEqual(['active', 'completed']);
-    const resume = 1795702027958.266;
+    const resume = captureEventTime('qemu-7.2/real-migration-dst.qmp.jsonl', 'RESUME');
     expect(s.resumeTime).toBeCloseTo(resume, 3);
     expect(s.windowEnd).toBeCloseTo(resume + 30_000, 3);
     expect(s.closed).toBe(false);
@@ -222,7 +222,13 @@ describe('correlator: destination side', () => {
     const h = new Harness();
     h.feedAll(observationsFromTranscript('qemu-7.2/failed-migration-dst-killed-dst.qmp.jsonl', 'vm1'));
     expect(h.closed()).toHaveLength(0);
-    const fx = h.feed(ob.processStop('vm1', 1795702000500, 'crashed'));
+    // libvirt's `shutting down, reason=crashed`, shortly after the capture's `active`.
+    const active = captureEventTime(
+      'qemu-7.2/failed-migration-dst-killed-dst.qmp.jsonl',
+      'MIGRATION',
+      'active',
+    );
+    const fx = h.feed(ob.processStop('vm1', active + 54, 'crashed'));
     expect(h.kinds(fx)).toEqual(['outcome', 'session-closed']);
     expect(h.closed()[0]?.outcome).toBe('failed');
   });

@@ -1,7 +1,7 @@
 /**
  * Test helpers for the correlator: observation builders in the shapes the decoders produce, a small
  * harness that feeds them through `transition`, and a reader for the real QEMU 7.2 QMP transcripts in
- * ../shared/fixtures (events and the replies the orchestrator's queries got).
+ * fixtures/qemu-7.2 (events and the replies the orchestrator's queries got).
  */
 import { readFileSync } from 'node:fs';
 import type {
@@ -22,7 +22,7 @@ import {
   type Effect,
 } from '../src/correlator/index.js';
 
-import { FIXTURES } from './helpers/shared.js';
+import { FIXTURES } from './helpers/fixtures.js';
 
 export { FIXTURES };
 export const HOST = 'kvm-a';
@@ -188,7 +188,7 @@ export class Harness {
 }
 
 interface QmpMessage {
-  id?: string;
+  id?: string | number;
   execute?: string;
   event?: string;
   data?: { status?: MigrationStatus; pass?: number; reason?: string };
@@ -212,7 +212,7 @@ export function observationsFromTranscript(file: string, vm: string): Observatio
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as TranscriptLine);
-  const commands = new Map<string, string>();
+  const commands = new Map<string | number, string>();
   const out: Observation[] = [];
   for (const l of lines) {
     if (!l.line) continue;
@@ -256,3 +256,34 @@ export function observationsFromTranscript(file: string, vm: string): Observatio
 
 /** Epoch ms of a UTC wall-clock string such as `2024-11-19T03:27:27.495Z`. */
 export const at = (iso: string): number => Date.parse(iso);
+
+/** A capture's messages as QEMU sent them, read straight from the JSON (not through any decoder). */
+function transcript(file: string): Array<{ recvMs: number; dir: TranscriptLine['dir']; msg: QmpMessage }> {
+  return readFileSync(`${FIXTURES}/${file}`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as TranscriptLine)
+    .filter((l) => l.line !== undefined)
+    .map((l) => ({ recvMs: l.recv_ts * 1000, dir: l.dir, msg: JSON.parse(l.line!) as QmpMessage }));
+}
+
+/** QEMU's own time (epoch ms) of the first `event` (with `status`, for MIGRATION) in a capture. */
+export function captureEventTime(file: string, event: string, status?: MigrationStatus): number {
+  const m = transcript(file).find(
+    (x) => x.msg.event === event && (status === undefined || x.msg.data?.status === status),
+  )?.msg;
+  if (!m?.timestamp) throw new Error(`${file}: no ${event} ${status ?? ''}`);
+  return m.timestamp.seconds * 1000 + m.timestamp.microseconds / 1000;
+}
+
+/** Every reply to `command` in a capture, in order, with its arrival time (epoch ms). */
+export function captureReplies(
+  file: string,
+  command: string,
+): Array<{ recvMs: number; value: Record<string, string | number | undefined> }> {
+  const all = transcript(file);
+  const ids = new Set(all.filter((x) => x.dir === 'out' && x.msg.execute === command).map((x) => x.msg.id));
+  return all
+    .filter((x) => x.dir === 'in' && x.msg.return !== undefined && ids.has(x.msg.id))
+    .map((x) => ({ recvMs: x.recvMs, value: x.msg.return! }));
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Harness, ob, observationsFromTranscript } from './correlator-helpers.js';
+import {
+  captureEventTime,
+  captureReplies,
+  Harness,
+  ob,
+  observationsFromTranscript,
+} from './correlator-helpers.js';
 
 const VM = 'vm1';
 
@@ -17,11 +23,17 @@ describe('correlator: source side (real QEMU 7.2 transcripts)', () => {
     expect(s.phases.map((p) => p.name)).toEqual(['setup', 'active', 'completed']);
     // A phase ends when the next starts.
     expect(s.phases[0]?.end).toBe(s.phases[1]?.start);
-    expect(s.stopTime).toBeCloseTo(1795702027950.195, 3);
-    expect(s.end).toBeCloseTo(1795702027958.58, 3);
-    expect(s.downtimeMs).toBe(8);
-    expect(s.totalTimeMs).toBe(16);
-    expect(s.setupTimeMs).toBe(0);
+    // Times and figures as QEMU reported them in the capture: its STOP and `completed` events, and
+    // the `query-migrate` reply after completion.
+    const file = 'qemu-7.2/real-migration-src.qmp.jsonl';
+    const [info] = captureReplies(file, 'query-migrate').map((r) => r.value);
+    expect(s.stopTime).toBeCloseTo(captureEventTime(file, 'STOP'), 3);
+    expect(s.end).toBeCloseTo(captureEventTime(file, 'MIGRATION', 'completed'), 3);
+    expect(info?.status).toBe('completed');
+    expect(s.downtimeMs).toBe(info?.downtime);
+    expect(s.totalTimeMs).toBe(info?.['total-time']);
+    expect(s.setupTimeMs).toBe(info?.['setup-time']);
+    expect([s.downtimeMs, s.totalTimeMs, s.setupTimeMs].every((v) => typeof v === 'number')).toBe(true);
     expect(s.closed).toBe(true);
     // outcome first, then the close: and the close carries the downtime (metrics observe it there).
     const kinds = h.kinds().filter((k) => k === 'outcome' || k === 'session-closed');
@@ -81,8 +93,11 @@ describe('correlator: source side (real QEMU 7.2 transcripts)', () => {
     expect(s.role).toBe('source');
     expect(s.phases.map((p) => p.name)).toEqual(['setup', 'active', 'cancelling']);
     expect(s.phases.at(-1)?.end).toBe(s.end);
-    // the mid-migration query-migrate was applied while active
-    expect(s.totalTimeMs).toBe(1002);
+    // the mid-migration query-migrate (1 s in, before migrate_cancel) was applied while active
+    const [during] = captureReplies('qemu-7.2/cancelled-migration-src.qmp.jsonl', 'query-migrate');
+    expect(during?.value.status).toBe('active');
+    expect(s.totalTimeMs).toBe(during?.value['total-time']);
+    expect(s.totalTimeMs).toBeGreaterThanOrEqual(1000);
   });
 
   it('return path: SHUT value while running, the error printed after `failed` lands on the closed session', () => {

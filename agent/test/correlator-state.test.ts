@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Observation } from '@switchover/model';
 import { MAX_EVIDENCE, type CorrelatorState } from '../src/correlator/index.js';
-import { Harness, ob, observationsFromTranscript } from './correlator-helpers.js';
+import { captureReplies, Harness, ob, observationsFromTranscript } from './correlator-helpers.js';
 
 const DEV = '0000:e1:00.4';
 const small = { windowMs: 30_000, resumeWaitMs: 600_000, maxOpenSessions: 2, maxPending: 10 };
@@ -105,7 +105,9 @@ describe('correlator: state, memory bounds and role inference', () => {
     expect(h.session().role).toBe('destination');
     expect(h.session().windowEnd).not.toBeNull();
     // A `running` query-status after completion (what the fixture's later reply says) does not flip it.
-    h.feed(ob.identity('vm1', 1795702027962.7, { runState: 'running' }));
+    const later = captureReplies('qemu-7.2/real-migration-dst.qmp.jsonl', 'query-status').at(-1)!;
+    expect(later.value.status).toBe('running');
+    h.feed(ob.identity('vm1', later.recvMs, { runState: 'running' }));
     expect(h.session().role).toBe('destination');
   });
 

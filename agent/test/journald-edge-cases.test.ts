@@ -16,7 +16,7 @@ import { spawnDyingWithParent } from '../src/sources/child-process.js';
 import type { LogLineRecord, RawRecord } from '../src/records/types.js';
 import type { SourceCallbacks, SourceStatus } from '../src/sources/types.js';
 
-import { FIXTURES } from './helpers/shared.js';
+import { FIXTURES } from './helpers/fixtures.js';
 import { until } from './helpers/until.js';
 const FIXTURE = `${FIXTURES}/qemu-7.2/journalctl-json-edge-cases.jsonl`;
 

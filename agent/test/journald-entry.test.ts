@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseEntry } from '../src/records/journal-entry.js';
-import { FIXTURES } from './helpers/shared.js';
+import { FIXTURES } from './helpers/fixtures.js';
 
 /** What parseEntry must give: the same as reading the fields after a full JSON.parse. */
 function viaFullParse(line: string) {

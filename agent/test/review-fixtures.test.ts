@@ -3,19 +3,20 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { Verdict } from '@switchover/model';
+import { VERDICTS, type Verdict } from '@switchover/model';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/usage.js';
+import { FILE_KINDS } from '../src/review/detect.js';
 import { toReviewJson } from '../src/review/render-json.js';
 import { review, type HostFile, type ReviewResult } from '../src/review/review.js';
 
-// Incidents written for these tests (see fixtures/review/README.md), plus the shared examples and the
-// real QEMU 7.2 captures, all run through review() and the CLI exactly as a responder would.
+// Incidents written for these tests (see fixtures/review/README.md) and the real QEMU 7.2 captures
+// (fixtures/qemu-7.2/README.md), all run through review() and the CLI exactly as a responder would.
 const ROOT = fileURLToPath(new URL('./fixtures/review/', import.meta.url));
-import { SHARED } from './helpers/shared.js';
-const LIBVIRT = join(SHARED, 'fixtures/libvirt-examples');
-const Q72 = join(SHARED, 'fixtures/qemu-7.2');
+const Q72 = fileURLToPath(new URL('./fixtures/qemu-7.2/', import.meta.url));
+/** The review JSON contract the project promises (shipped in the package and the .deb). */
+const SCHEMA_PATH = fileURLToPath(new URL('../contracts/review-output.schema.json', import.meta.url));
 
 // ajv and ajv-formats are CommonJS: under NodeNext the default import is the module object.
 type AjvCtor = typeof Ajv2020Module.default;
@@ -24,9 +25,41 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
   addFormatsModule) as typeof addFormatsModule.default;
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 addFormats(ajv as unknown as Parameters<typeof addFormats>[0]);
-const validateOutput = ajv.compile(
-  JSON.parse(readFileSync(join(SHARED, 'contracts/review-output.schema.json'), 'utf8')) as object,
-);
+const SCHEMA = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as {
+  properties: {
+    migrations: { items: { properties: { verdict: { enum: string[] } } } };
+    files: { items: { properties: { kind: { enum: string[] } } } };
+  };
+};
+const validateOutput = ajv.compile(SCHEMA);
+
+describe('the review output contract (contracts/review-output.schema.json)', () => {
+  it("names exactly the model's verdicts and the review's file kinds", () => {
+    expect([...SCHEMA.properties.migrations.items.properties.verdict.enum].sort()).toEqual(
+      [...VERDICTS].sort(),
+    );
+    expect([...SCHEMA.properties.files.items.properties.kind.enum].sort()).toEqual([...FILE_KINDS].sort());
+  });
+
+  it('rejects a verdict the model does not have', () => {
+    const doc = {
+      migrations: [
+        {
+          vm: 'v',
+          vmUuid: null,
+          verdict: 'lost',
+          source: null,
+          destination: null,
+          failedDevices: [],
+          evidence: [],
+        },
+      ],
+    };
+    expect(validateOutput(doc)).toBe(false);
+    doc.migrations[0]!.verdict = 'destination-lost';
+    expect(validateOutput(doc)).toBe(true);
+  });
+});
 
 interface Cite {
   host: string;
@@ -137,6 +170,8 @@ it('has one fixture folder per incident kind the review must handle', () => {
     'cancel-9.2',
     'healthy-8.2-libvirt',
     'healthy-journald-9.0',
+    'libvirt-healthy-9.2',
+    'libvirt-silent-9.1',
     'loud-load-failure-8.2',
     'loud-load-failure-9.2',
     'silent-10.1-running-p2p-trace',
@@ -236,30 +271,30 @@ describe.each(folders)('fixture %s', (folder) => {
   });
 });
 
-describe('shared libvirt example incidents (fixtures/libvirt-examples)', () => {
-  const a12 = 'kvm-fra1-a12';
-  const a19 = 'kvm-fra1-a19';
-  const silent = join(LIBVIRT, 'silent-failure-9.1');
+describe('libvirt incidents in the shapes responders collect (fixtures/review/libvirt-*)', () => {
+  const srcHost = 'kvm-mad-b04';
+  const dstHost = 'kvm-mad-b11';
+  const silent = join(ROOT, 'libvirt-silent-9.1');
   const srcFiles = (d: string): HostFile[] => [
-    { host: a12, path: join(d, `${a12}.libvirt.log`) },
-    { host: a12, path: join(d, `${a12}.events.txt`) },
+    { host: srcHost, path: join(d, `${srcHost}.libvirt.log`) },
+    { host: srcHost, path: join(d, `${srcHost}.events.txt`) },
   ];
 
   it('healthy-9.2: succeeded, no failed devices', async () => {
-    const d = join(LIBVIRT, 'healthy-9.2');
+    const d = join(ROOT, 'libvirt-healthy-9.2');
     const inputs = [
       ...srcFiles(d),
-      { host: a19, path: join(d, `${a19}.libvirt.log`) },
-      { host: a19, path: join(d, `${a19}.events.txt`) },
+      { host: dstHost, path: join(d, `${dstHost}.libvirt.log`) },
+      { host: dstHost, path: join(d, `${dstHost}.events.txt`) },
     ];
     const r = await review(inputs);
     expect(summarise(r)).toEqual([
       {
-        vm: 'ci-runner-5',
-        vmUuid: '87a5ad0b-5f0b-4a64-94cd-62133630c312',
+        vm: 'web-cache-3',
+        vmUuid: '3c1f9a52-7d0e-4b8a-9e21-5f6a0c4d8b17',
         verdict: 'succeeded',
-        source: a12,
-        destination: a19,
+        source: srcHost,
+        destination: dstHost,
         failedDevices: [],
       },
     ]);
@@ -270,27 +305,27 @@ describe('shared libvirt example incidents (fixtures/libvirt-examples)', () => {
   });
 
   const variants: Array<[string, string[]]> = [
-    ['events with --timestamp', [`${a19}.events.txt`]],
-    ['events in QEMU time', [`${a19}.events-qemu-time.txt`]],
-    ['both events files', [`${a19}.events.txt`, `${a19}.events-qemu-time.txt`]],
+    ['events with --timestamp', [`${dstHost}.events.txt`]],
+    ['events in QEMU time', [`${dstHost}.events-qemu-time.txt`]],
+    ['both events files', [`${dstHost}.events.txt`, `${dstHost}.events-qemu-time.txt`]],
   ];
   it.each(variants)(
-    'silent-failure-9.1 with the destination %s: silent failure of 0000:e1:00.4 citing a19 log line 75',
+    'silent-9.1 with the destination %s: silent failure of 0000:c3:00.5 citing the destination log line 71',
     async (_name, events) => {
       const inputs = [
         ...srcFiles(silent),
-        { host: a19, path: join(silent, `${a19}.libvirt.log`) },
-        ...events.map((f) => ({ host: a19, path: join(silent, f) })),
+        { host: dstHost, path: join(silent, `${dstHost}.libvirt.log`) },
+        ...events.map((f) => ({ host: dstHost, path: join(silent, f) })),
       ];
       const r = await review(inputs);
       expect(summarise(r)).toEqual([
         {
-          vm: 'ml-train-2',
-          vmUuid: 'f59da17c-95ce-44e4-8f08-26b65c9ad8f5',
+          vm: 'sim-gpu-12',
+          vmUuid: 'b8e24d61-0f3a-4c97-a5d2-6e19f0b7c3a8',
           verdict: 'silent-destination-failure',
-          source: a12,
-          destination: a19,
-          failedDevices: ['0000:e1:00.4'],
+          source: srcHost,
+          destination: dstHost,
+          failedDevices: ['0000:c3:00.5'],
         },
       ]);
       expect(r.unattributed).toEqual([]);
@@ -300,29 +335,31 @@ describe('shared libvirt example incidents (fixtures/libvirt-examples)', () => {
       expect(code).toBe(1);
       const doc = JSON.parse(out) as ReturnType<typeof toReviewJson>;
       expect(validateOutput(doc)).toBe(true);
-      const cite = doc.migrations[0]?.evidence.find((e) => basename(e.file) === `${a19}.libvirt.log`);
-      expect(cite).toMatchObject({ host: a19, line: 75 });
+      const cite = doc.migrations[0]?.evidence.find((e) => basename(e.file) === `${dstHost}.libvirt.log`);
+      expect(cite).toMatchObject({ host: dstHost, line: 71 });
       expect(cite?.text).toBe(
-        '0000:e1:00.4: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error',
+        '0000:c3:00.5: Failed setting device state to RUNNING. Recover state is ERROR. Resetting device: Input/output error',
       );
       const text = await runCli(['review', ...hostArgs(inputs)]);
       expect(text.code).toBe(1);
-      expectText(text.out, [{ verdict: 'silent-destination-failure', source: a12, destination: a19 }]);
-      expect(text.out).toContain(`${join(silent, `${a19}.libvirt.log`)}:75`);
+      expectText(text.out, [
+        { verdict: 'silent-destination-failure', source: srcHost, destination: dstHost },
+      ]);
+      expect(text.out).toContain(`${join(silent, `${dstHost}.libvirt.log`)}:71`);
     },
   );
 
-  it('silent-failure-9.1 from the destination alone is already a silent failure', async () => {
+  it('silent-9.1 from the destination alone is already a silent failure', async () => {
     const r = await review([
-      { host: a19, path: join(silent, `${a19}.libvirt.log`) },
-      { host: a19, path: join(silent, `${a19}.events.txt`) },
+      { host: dstHost, path: join(silent, `${dstHost}.libvirt.log`) },
+      { host: dstHost, path: join(silent, `${dstHost}.events.txt`) },
     ]);
     expect(summarise(r)).toMatchObject([
       {
         verdict: 'silent-destination-failure',
         source: null,
-        destination: a19,
-        failedDevices: ['0000:e1:00.4'],
+        destination: dstHost,
+        failedDevices: ['0000:c3:00.5'],
       },
     ]);
   });

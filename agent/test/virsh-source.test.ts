@@ -8,9 +8,9 @@ import { VirshSource } from '../src/sources/virsh/virsh-source.js';
 import type { RawRecord, VirshLineRecord } from '../src/records/types.js';
 import type { SourceCallbacks, SourceStatus } from '../src/sources/types.js';
 
-import { FIXTURES } from './helpers/shared.js';
+import { FIXTURES } from './helpers/fixtures.js';
 import { until } from './helpers/until.js';
-const EX = `${FIXTURES}/libvirt-examples/silent-failure-9.1`;
+const EX = `${FIXTURES}/review/libvirt-silent-9.1`;
 const quiet = silentLogger;
 
 function collector() {
@@ -53,14 +53,14 @@ describe('VirshSource with a stand-in virsh', () => {
   }
 
   for (const [form, file, timestamp] of [
-    ['--timestamp (virsh time)', `${EX}/kvm-fra1-a19.events.txt`, true],
-    ['QEMU event time', `${EX}/kvm-fra1-a19.events-qemu-time.txt`, false],
+    ['--timestamp (virsh time)', `${EX}/kvm-mad-b11.events.txt`, true],
+    ['QEMU event time', `${EX}/kvm-mad-b11.events-qemu-time.txt`, false],
   ] as const) {
     it(`emits every line of the ${form} form and restarts virsh when it exits`, async () => {
       const lines = await fixtureLines(file);
       const c = collector();
       const src = new VirshSource(
-        { host: 'kvm-fra1-a19', virsh: await fakeVirsh(file), uri: 'qemu:///system', timestamp },
+        { host: 'kvm-mad-b11', virsh: await fakeVirsh(file), uri: 'qemu:///system', timestamp },
         c.cb,
         {
           logger: quiet,
@@ -76,7 +76,7 @@ describe('VirshSource with a stand-in virsh', () => {
       expect(c.records.slice(0, 2 * lines.length).map((r) => r.text)).toEqual([...lines, ...lines]);
       expect(c.records[0]).toMatchObject({
         kind: 'virsh-line',
-        host: 'kvm-fra1-a19',
+        host: 'kvm-mad-b11',
         origin: { kind: 'virsh' },
       });
       expect(c.records[0]!.vm).toBeUndefined();

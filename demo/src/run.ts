@@ -25,6 +25,8 @@ export interface DemoResult {
   vm: string;
   verdict: string;
   detectionMs: number | null;
+  /** Each side's QEMU log (the role of libvirt's domain log), as `switchover review --host` takes it. */
+  logs: { host: string; path: string }[];
 }
 
 function checkQemu(binary: string): string {
@@ -103,6 +105,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult[]> {
         vm: s.vm,
         verdict: r.migration?.verdict ?? 'none',
         detectionMs: r.detectionMs,
+        logs: [src, dst].map((h) => ({ host: h.name, path: join(h.logDir, `${s.vm}.log`) })),
       });
     }
     println();
@@ -118,7 +121,37 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult[]> {
     return results;
   } finally {
     await Promise.all(hosts.map((h) => stopAgent(h)));
-    if (o.keep) println(`  kept ${root}`);
-    else rmSync(root, { recursive: true, force: true });
+    if (!o.keep) rmSync(root, { recursive: true, force: true });
+    for (const line of afterwards(hosts, results, root, o.keep)) println(line);
   }
+}
+
+/** What the demo leaves behind and what to do next: printed last, right before the demo exits. */
+export function afterwards(hosts: DemoHost[], results: DemoResult[], root: string, kept: boolean): string[] {
+  const out = ['', 'Where it was'];
+  for (const h of hosts)
+    out.push(
+      `  ${h.name}'s agent: http://127.0.0.1:${h.port}/metrics and /api/migrations (stopped with the demo)`,
+    );
+  out.push(
+    kept
+      ? `  evidence, kept in ${root}: HOST/log/VM.log (QEMU's stderr, as libvirt's domain logs), HOST/state/ (flight recorders), HOST/agent.log`
+      : `  evidence: ${root} (removed; run with --keep to keep the logs and flight recorders)`,
+  );
+  out.push('', 'Next');
+  const silent = results.find((r) => r.key === 'silent');
+  if (silent) {
+    const hostArgs = silent.logs.map((l) => `--host ${l.host}=${l.path}`).join(' ');
+    out.push(
+      kept
+        ? "  review the silent failure from the two hosts' logs, as a responder would after an incident:"
+        : "  with --keep, review the silent failure from the two hosts' logs, as a responder would:",
+      `    npx switchover review --vm ${silent.vm} ${hostArgs}`,
+    );
+  }
+  out.push(
+    '  what to do when QemuMigrationSilentDestinationFailure pages: dashboards/RUNBOOK.md',
+    '  put the agent on your hypervisors (npm run package builds the .deb): deploy/README.md',
+  );
+  return out;
 }

@@ -45,3 +45,48 @@ describe('demo command line', () => {
     expect(out).toBe(DEMO_HELP);
   });
 });
+
+/** Two consecutive free loopback ports (the demo's two agents listen on PORT and PORT+1). */
+async function twoFreePorts(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+  for (;;) {
+    const p = 20_000 + Math.floor(Math.random() * 40_000);
+    if ((await free(p)) && (await free(p + 1))) return p;
+  }
+}
+
+describe('demo run (real QEMU)', () => {
+  // Regression: the loud failure left a 120 s QMP wait behind and the demo hung ~110 s after its summary.
+  it('the loud failure: exits right after its summary and says where things were and what next', async () => {
+    const { spawn } = await import('node:child_process');
+    const bin = new URL('../bin/demo.js', import.meta.url).pathname;
+    const child = spawn(
+      process.execPath,
+      [bin, '--only', 'failed', '--no-color', '--port', String(await twoFreePorts())],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let summaryAt = 0;
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (!summaryAt && out.includes('\nSummary\n')) summaryAt = Date.now();
+    });
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const exitedAfterSummaryMs = Date.now() - summaryAt;
+    expect(code, out).toBe(0);
+    expect(summaryAt, out).toBeGreaterThan(0);
+    expect(out).toMatch(/demo-ram-mismatch +failed/);
+    expect(exitedAfterSummaryMs, out).toBeLessThan(8000);
+    expect(out).toContain('/metrics and /api/migrations (stopped with the demo)');
+    expect(out).toContain('(removed; run with --keep');
+    expect(out).toContain('dashboards/RUNBOOK.md');
+    expect(out).toContain('deploy/README.md');
+  }, 90_000);
+});

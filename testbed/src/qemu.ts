@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnOwned } from './spawn.js';
 
@@ -20,6 +21,10 @@ export interface QemuOptions {
   logFile?: string;
   /** Trace events to enable with the log backend (written to the same stderr). */
   traces?: string[];
+  /** `-msg timestamp=on` (default true): QEMU prefixes its error lines and traces with the time. */
+  msgTimestamp?: boolean;
+  /** QEMU's stderr goes to this stream (for example a journald stdout stream); wins over `logFile`. */
+  stderr?: Socket;
   extraArgs?: string[];
 }
 
@@ -44,16 +49,17 @@ export async function startQemu(o: QemuOptions): Promise<QemuProcess> {
   const uuid = o.uuid ?? randomUUID();
   const args = [
     ...['-machine', 'pc', '-nographic', '-nodefaults', '-accel', 'tcg'],
-    ...['-m', `${o.ramMb ?? 64}M`, '-name', `guest=${o.name}`, '-uuid', uuid, '-msg', 'timestamp=on'],
+    ...['-m', `${o.ramMb ?? 64}M`, '-name', `guest=${o.name}`, '-uuid', uuid],
+    ...(o.msgTimestamp === false ? [] : ['-msg', 'timestamp=on']),
     ...o.qmpSockets.flatMap((s) => ['-qmp', `unix:${s},server=on,wait=off`]),
     ...(o.traces ?? []).flatMap((t) => ['-trace', `enable=${t}`]),
     ...(o.paused ? ['-S'] : []),
     ...(o.incomingPort !== undefined ? ['-incoming', `tcp:127.0.0.1:${o.incomingPort}`] : []),
     ...(o.extraArgs ?? []),
   ];
-  const fd = o.logFile ? openSync(o.logFile, 'a') : null;
+  const fd = o.logFile && !o.stderr ? openSync(o.logFile, 'a') : null;
   const child = spawnOwned(o.binary ?? 'qemu-system-x86_64', args, {
-    stdio: ['ignore', fd ?? 'ignore', fd ?? 'pipe'],
+    stdio: ['ignore', fd ?? 'ignore', o.stderr ?? fd ?? 'pipe'],
   });
   if (fd !== null) closeSync(fd);
   let stderr = '';

@@ -17,7 +17,8 @@ OpenTelemetry spans (OTLP), and in the flight recorder served at /api/migrations
 
 Options:
   --config FILE   YAML configuration (default ${DEFAULT_CONFIG_PATH}; documented example:
-                  deploy/switchover.example.yaml). Environment variables SWITCHOVER_* override it.
+                  /usr/share/switchover/switchover.example.yaml, deploy/ in the repository).
+                  Environment variables SWITCHOVER_* override it.
   --check         validate the configuration, print it, and exit (0 valid, 2 invalid)
   -h, --help      this help
 

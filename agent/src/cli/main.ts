@@ -16,7 +16,8 @@ Options:
 
 The demo (real QEMU migrations between two local "hosts") runs from a clone: npm run demo
 
-Docs: README.md, deploy/README.md, deploy/switchover.example.yaml
+Docs: /usr/share/doc/switchover/ (deploy.md, RUNBOOK.md) from the Debian package; in the repository
+README.md, deploy/README.md, deploy/switchover.example.yaml
 `;
 
 interface Command {

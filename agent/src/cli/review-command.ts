@@ -18,7 +18,8 @@ flight recorder file (STATE_DIR/recorder-*.jsonl). Give several files of one hos
 
 Options:
   --host NAME=FILE   a file from host NAME (repeatable, at least one)
-  --json             print JSON (the shape of the review-output JSON schema shipped with Switchover)
+  --json             print JSON (schema: review-output.schema.json, in /usr/share/switchover/ when
+                     installed from the package, agent/contracts/ in the repository)
   --vm NAME          VM name for files that name none (QMP transcripts, bare QEMU logs)
   --window SECONDS   destination attribution window after RESUME (default ${DEFAULT_CORRELATOR_CONFIG.windowMs / 1000})
   --skew SECONDS     clock skew allowed between hosts when pairing (default ${DEFAULT_SKEW_MS / 1000})

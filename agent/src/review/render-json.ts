@@ -31,7 +31,7 @@ function migration(m: Migration) {
   };
 }
 
-/** The shape of the review-output JSON schema (fields may be added, never renamed). */
+/** The shape of agent/contracts/review-output.schema.json (fields may be added, never renamed). */
 export function toReviewJson(r: ReviewResult) {
   return {
     migrations: r.migrations.map(migration),
