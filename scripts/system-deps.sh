@@ -4,7 +4,8 @@
 set -euo pipefail
 case "${1:-test}" in
   demo) pkgs=(qemu-system-x86) ;;
-  test) pkgs=(qemu-system-x86 systemd systemd-journal-remote prometheus chromium openssl) ;;
+  test) pkgs=(qemu-system-x86 systemd systemd-journal-remote prometheus chromium openssl
+        libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-utils iproute2) ;;
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac
 missing=()
