@@ -1,9 +1,14 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { domainXml, type DomainSpec } from './domain-xml.js';
 import { HOST_DIRS, type HostIdentity } from './host-setup.js';
-import { hostPidOf } from './pids.js';
-import { runVirsh, socketUri, virshOk, type VirshResult } from './virsh.js';
+import { alive, hostPidOf } from './pids.js';
+import { CLEAN_ENV, runVirsh, socketUri, virshOk, type VirshResult } from './virsh.js';
+
+const execFileP = promisify(execFile);
 
 /**
  * One libvirt host of the harness, seen from outside its namespaces: the client URI of its libvirtd,
@@ -76,15 +81,57 @@ export class LibvirtHost {
 
   /** The pid (on this machine) of the VM's QEMU on this host, or null when it has none. */
   qemuPid(vm: string): number | null {
+    return this.pidFromFile(join(this.root, 'run', 'qemu', `${vm}.pid`));
+  }
+
+  /** A pid file of this host (namespace pids) as a pid of this machine. */
+  private pidFromFile(file: string): number | null {
     const init = this.initPid();
     if (init === null) return null;
     let nsPid: number;
     try {
-      nsPid = Number(readFileSync(join(this.root, 'run', 'qemu', `${vm}.pid`), 'utf8').trim());
+      nsPid = Number(readFileSync(file, 'utf8').trim());
     } catch {
       return null;
     }
     return Number.isInteger(nsPid) && nsPid > 0 ? hostPidOf(init, nsPid) : null;
+  }
+
+  /**
+   * Restart this host's libvirtd as `systemctl restart libvirtd` would (a package upgrade does):
+   * SIGTERM, then start it again inside the host's namespaces. Its QEMUs keep running and are
+   * reconnected; every client (virsh event loops included) is disconnected.
+   */
+  async restartLibvirtd(timeoutMs = 30_000): Promise<void> {
+    const init = this.initPid();
+    const pid = this.pidFromFile(join(this.root, 'run', 'libvirtd.pid'));
+    if (init === null || pid === null) throw new Error(`${this.name}: libvirtd is not running`);
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + timeoutMs;
+    while (alive(pid)) {
+      if (Date.now() > deadline) throw new Error(`${this.name}: libvirtd did not stop`);
+      await sleep(20);
+    }
+    await execFileP(
+      '/usr/bin/nsenter',
+      [
+        `--target=${init}`,
+        '--mount',
+        '--uts',
+        '--pid',
+        '--net',
+        '--',
+        '/usr/sbin/libvirtd',
+        '-d',
+        '-p',
+        '/run/libvirt/libvirtd.pid',
+      ],
+      { env: { PATH: CLEAN_ENV.PATH } }, // as the init script starts it: env -i PATH=…
+    );
+    while ((await this.virsh(['version'])).code !== 0) {
+      if (Date.now() > deadline) throw new Error(`${this.name}: libvirtd did not come back`);
+      await sleep(50);
+    }
   }
 
   /** Send a signal to the VM's QEMU on this host (as a crash, an abort or an admin's kill would). */

@@ -17,6 +17,7 @@ export {
   setMigrationSpeed,
   type MigrateOptions,
 } from './migrate.js';
+export { alive, childrenOf, hostPidOf } from './pids.js';
 export * from './scenarios/index.js';
 export {
   appendToDomainLog,
