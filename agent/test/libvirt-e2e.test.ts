@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRICS, pairSessions } from '@switchover/model';
+import { METRICS, pairSessions, SPANS } from '@switchover/model';
 import {
   libvirtUnavailable,
   LIBVIRT_SCENARIOS,
@@ -24,6 +24,7 @@ import {
 } from '@switchover/testbed';
 import type { Agent } from '../src/daemon/agent.js';
 import { startLibvirtAgent } from './helpers/agents.js';
+import { startOtlpReceiver, type FlatSpan, type OtlpReceiver } from './helpers/otlp-receiver.js';
 import {
   captureProblems,
   check,
@@ -38,6 +39,7 @@ import {
 const unavailable = libvirtUnavailable();
 let hosts: LibvirtHosts;
 let root: string;
+let otlp: OtlpReceiver;
 /** Per host: an agent with the virsh relay and the domain logs, and one with the domain logs alone. */
 const agents: { full: Agent[]; logsOnly: Agent[] } = { full: [], logsOnly: [] };
 const runs = new Map<string, ScenarioRun | Error>();
@@ -60,10 +62,17 @@ describe.skipIf(unavailable !== null)(
     beforeAll(async () => {
       root = mkdtempSync(join(tmpdir(), 'switchover-libvirt-e2e-'));
       hosts = await startLibvirtHosts();
+      otlp = await startOtlpReceiver();
       for (const h of [hosts.a, hosts.b]) {
         const dir = (kind: string) => join(root, 'agents', `${h.name}-${kind}`);
         agents.full.push(
-          await startLibvirtAgent({ host: h.name, dir: dir('full'), virshUri: h.uri, logDir: h.logDir }),
+          await startLibvirtAgent({
+            host: h.name,
+            dir: dir('full'),
+            virshUri: h.uri,
+            logDir: h.logDir,
+            otlpUrl: otlp.url,
+          }),
         );
         agents.logsOnly.push(await startLibvirtAgent({ host: h.name, dir: dir('logs'), logDir: h.logDir }));
       }
@@ -128,6 +137,8 @@ describe.skipIf(unavailable !== null)(
           expect(summarise(liveMigrations(agents.full, s))).toEqual(expectedSummary(committed, 'bothInputs'));
           for (const m of committed.migrations)
             if (m.verdict.bothInputs === 'silent-destination-failure') {
+              // The alert's counter names VM and device; the destination's span is an error that
+              // carries the real log line.
               const dst = agents.full.find((a) => a.config.host === m.destination) as Agent;
               for (const device of m.failedDevices)
                 expect(
@@ -136,6 +147,15 @@ describe.skipIf(unavailable !== null)(
                     device,
                   }),
                 ).toBe(1);
+              const isRoot = (x: FlatSpan) =>
+                x.name === SPANS.migration &&
+                x.attributes['vm.name'] === m.vm &&
+                x.attributes['migration.role'] === 'destination';
+              const spans = await otlp.waitFor((all) => all.some(isRoot), 15_000);
+              const dstSpan = spans.find(isRoot);
+              expect(dstSpan?.status.code).toBe(2);
+              const line = committed.simulated.flatMap((x) => x.lines)[0];
+              expect(dstSpan?.events.some((e) => e.attributes['qemu.log.line'] === line)).toBe(true);
             }
         },
       );

@@ -50,6 +50,7 @@ export async function startLibvirtAgent(o: {
   virshUri?: string;
   logDir?: string;
   windowSeconds?: number;
+  otlpUrl?: string;
 }): Promise<Agent> {
   const base = defaultConfig(o.host);
   const config: AgentConfig = {
@@ -73,6 +74,7 @@ export async function startLibvirtAgent(o: {
         : {}),
     },
     detection: { ...base.detection, windowSeconds: o.windowSeconds ?? 1 },
+    otlp: { endpoint: o.otlpUrl ?? null, headers: {} },
   };
   const agent = new Agent(config, { logger: silentLogger, version: 'test', env: {} });
   await agent.start();
