@@ -60,7 +60,7 @@ export class EventWatcher {
     uri: string,
     file: string,
     options: WatchOptions,
-    settleMs = 400,
+    settleMs = 500,
   ): Promise<EventWatcher> {
     const w = new EventWatcher(uri, file, options);
     await sleep(settleMs);
