@@ -33,6 +33,7 @@ import {
   LIBVIRT_FIXTURES,
   loadExpectation,
   reviewCapture,
+  reviewFiles,
   summarise,
 } from './helpers/libvirt-cases.js';
 
@@ -51,9 +52,13 @@ function ran(s: Scenario): ScenarioRun {
   return r;
 }
 
+/** What a group of live agents made of the scenario's VMs (an attempt run again is not counted twice). */
 const liveMigrations = (group: Agent[], s: Scenario) => {
   const vms = new Set(s.vms.map((v) => v.name));
-  return pairSessions(group.flatMap((a) => a.recorder.sessions()).filter((x) => vms.has(x.vm)));
+  const since = ran(s).startedAt;
+  return pairSessions(
+    group.flatMap((a) => a.recorder.sessions()).filter((x) => vms.has(x.vm) && x.start >= since),
+  );
 };
 
 describe.skipIf(unavailable !== null)(
@@ -79,7 +84,7 @@ describe.skipIf(unavailable !== null)(
       await sleep(500); // the agents' virsh relays register for events
       for (const s of LIBVIRT_SCENARIOS) {
         try {
-          runs.set(s.name, await runScenario(hosts, s, { outDir: join(root, s.name) }));
+          runs.set(s.name, await runScenario(hosts, s, { outDir: join(root, s.name), qemuTimeEvents: true }));
         } catch (err) {
           runs.set(s.name, err instanceof Error ? err : new Error(String(err)));
         }
@@ -118,16 +123,30 @@ describe.skipIf(unavailable !== null)(
         expect(now).toEqual(then);
       });
 
-      for (const inputs of ['bothInputs', 'logsOnly'] as const)
-        check(
-          knownWrong(name, inputs),
-          `review ${inputs === 'bothInputs' ? 'with both inputs' : 'with the domain logs alone'} reaches the verdicts of expected.json`,
-          async () => {
-            ran(s);
-            const r = await reviewCapture(fresh(), committed, inputs);
-            expect(summarise(r.migrations)).toEqual(expectedSummary(committed, inputs));
-          },
-        );
+      // virsh's `--timestamp` is its receive time, a few ms (more on a loaded machine) after QEMU's; a
+      // fresh capture may then order an event after a log line QEMU printed later, which today's
+      // review gets wrong (the committed `destination-rejects-stream-virsh-lag` capture asserts that).
+      // So fresh captures are reviewed with the same watchers' QEMU-time twins, as the live agents read.
+      check(
+        knownWrong(name, 'bothInputs'),
+        "review with the domain logs and the virsh events (QEMU's event times) reaches the verdicts of expected.json",
+        async () => {
+          ran(s);
+          const events = [hosts.a.name, hosts.b.name].map((h) => [h, `${h}.events-qemu-time.txt`] as const);
+          const r = await reviewFiles(fresh(), [...committed.logsOnly, ...events]);
+          expect(summarise(r.migrations)).toEqual(expectedSummary(committed, 'bothInputs'));
+        },
+      );
+
+      check(
+        knownWrong(name, 'logsOnly'),
+        'review with the domain logs alone reaches the verdicts of expected.json',
+        async () => {
+          ran(s);
+          const r = await reviewCapture(fresh(), committed, 'logsOnly');
+          expect(summarise(r.migrations)).toEqual(expectedSummary(committed, 'logsOnly'));
+        },
+      );
 
       check(
         knownWrong(name, 'liveAgents'),

@@ -13,6 +13,11 @@ export interface RunOptions {
   outDir: string;
   /** Throw when the capture does not fit the scenario (the capture script); otherwise report it. */
   strict?: boolean;
+  /**
+   * Also watch both hosts without `--timestamp` (`HOST.events-qemu-time.txt`), for a test that needs
+   * QEMU's own event times; listed in expected.json only when the scenario itself asks for them.
+   */
+  qemuTimeEvents?: boolean;
   log?: (line: string) => void;
 }
 
@@ -22,6 +27,10 @@ export interface ScenarioRun {
   problems: string[];
   /** Wall time of the scenario, from defining its domains to the last file written. */
   ms: number;
+  /** When the attempt that produced these files began (epoch ms); earlier attempts were discarded. */
+  startedAt: number;
+  /** 1, or more when a missed window made the scenario run again. */
+  attempts: number;
 }
 
 /** The file a host's domain log of `vm` is saved as: `HOST.libvirt.log`, or `HOST.VM.libvirt.log` with several VMs. */
@@ -45,7 +54,7 @@ function versions(text: string): { libvirt: string; qemu: string } {
 export async function runScenario(hosts: LibvirtHosts, s: Scenario, o: RunOptions): Promise<ScenarioRun> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await runOnce(hosts, s, o, attempt < ATTEMPTS);
+      return { ...(await runOnce(hosts, s, o, attempt < ATTEMPTS)), attempts: attempt };
     } catch (err) {
       if (!(err instanceof MissedWindow) || attempt >= ATTEMPTS) throw err;
       (o.log ?? (() => {}))(`${s.name}: ${err.message} (attempt ${attempt})`);
@@ -68,7 +77,7 @@ async function runOnce(
   s: Scenario,
   o: RunOptions,
   mayRetry: boolean,
-): Promise<ScenarioRun> {
+): Promise<Omit<ScenarioRun, 'attempts'>> {
   const t0 = Date.now();
   const log = o.log ?? (() => {});
   const byKey = (k: HostKey): LibvirtHost => (k === 'a' ? hosts.a : hosts.b);
@@ -80,7 +89,7 @@ async function runOnce(
   const watchers = new Map<string, EventWatcher>();
   try {
     await Promise.all(s.vms.map(({ startOn, ...spec }) => byKey(startOn).defineAndStart(spec)));
-    const forms = s.qemuTimeEvents ? [true, false] : [true];
+    const forms = s.qemuTimeEvents || o.qemuTimeEvents ? [true, false] : [true];
     const started = keys.flatMap((k) =>
       forms.map(async (timestamp) => {
         const file = join(o.outDir, eventsFileName(byKey(k).name, !timestamp));
@@ -174,7 +183,7 @@ async function runOnce(
   if (o.strict && problems.length)
     throw new Error(`scenario ${s.name} did not go as it should:\n  ${problems.join('\n  ')}`);
   writeFileSync(join(o.outDir, 'expected.json'), `${JSON.stringify(expectation, null, 2)}\n`);
-  return { expectation, problems, ms: Date.now() - t0 };
+  return { expectation, problems, ms: Date.now() - t0, startedAt: t0 };
 }
 
 /** Wait until every domain log holds what its shape wants (libvirt writes the last lines asynchronously). */
