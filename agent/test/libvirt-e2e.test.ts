@@ -27,15 +27,14 @@ import { startLibvirtAgent } from './helpers/agents.js';
 import { startOtlpReceiver, type FlatSpan, type OtlpReceiver } from './helpers/otlp-receiver.js';
 import {
   captureProblems,
-  check,
   expectedSummary,
-  knownWrong,
   LIBVIRT_FIXTURES,
   loadExpectation,
   reviewCapture,
   reviewFiles,
   summarise,
 } from './helpers/libvirt-cases.js';
+import { check } from './helpers/libvirt-part2.js';
 
 const unavailable = libvirtUnavailable();
 let hosts: LibvirtHosts;
@@ -128,7 +127,8 @@ describe.skipIf(unavailable !== null)(
       // review gets wrong (the committed `destination-rejects-stream-virsh-lag` capture asserts that).
       // So fresh captures are reviewed with the same watchers' QEMU-time twins, as the live agents read.
       check(
-        knownWrong(name, 'bothInputs'),
+        name,
+        'bothInputs',
         "review with the domain logs and the virsh events (QEMU's event times) reaches the verdicts of expected.json",
         async () => {
           ran(s);
@@ -139,7 +139,8 @@ describe.skipIf(unavailable !== null)(
       );
 
       check(
-        knownWrong(name, 'logsOnly'),
+        name,
+        'logsOnly',
         'review with the domain logs alone reaches the verdicts of expected.json',
         async () => {
           ran(s);
@@ -149,7 +150,8 @@ describe.skipIf(unavailable !== null)(
       );
 
       check(
-        knownWrong(name, 'liveAgents'),
+        name,
+        'liveAgents',
         'live agents (virsh relay + domain logs) reach the same verdicts',
         async () => {
           ran(s);
@@ -180,7 +182,8 @@ describe.skipIf(unavailable !== null)(
       );
 
       check(
-        knownWrong(name, 'liveLogsOnly'),
+        name,
+        'liveLogsOnly',
         'live agents on the domain logs alone reach the logs-only verdicts',
         async () => {
           ran(s);

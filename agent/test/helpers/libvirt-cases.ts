@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Migration } from '@switchover/model';
-import { it } from 'vitest';
 import { shapeProblems, type ScenarioExpectation } from '@switchover/testbed';
 import { review, type HostFile } from '../../src/review/review.js';
 
@@ -15,71 +14,6 @@ export const LIBVIRT_FIXTURES = fileURLToPath(new URL('../fixtures/libvirt/', im
 export function loadExpectation(dir: string): ScenarioExpectation {
   return JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as ScenarioExpectation;
 }
-
-/** The checks of one scenario, each against its own inputs. */
-export type Check = 'bothInputs' | 'logsOnly' | 'liveAgents' | 'liveLogsOnly';
-
-/**
- * What today's code does not get right yet: part 2 of issue 8 (the domain log as QEMU process
- * lifetimes, pairing from the logs, `destination-lost`, save/restore) must make each of these true,
- * then move it out of this table. Keyed by capture folder (the scenario's name) -> check -> what is
- * wrong today.
- */
-const LOGS_TODAY =
-  'logs alone: no destination session is paired (unverified / in-progress / unattributed line)';
-export const PART2: ReadonlyMap<string, Partial<Record<Check, string>>> = new Map<
-  string,
-  Partial<Record<Check, string>>
->([
-  ['healthy-p2p', { logsOnly: LOGS_TODAY, liveLogsOnly: LOGS_TODAY }],
-  ['healthy-direct', { logsOnly: LOGS_TODAY, liveLogsOnly: LOGS_TODAY }],
-  ['ping-pong', { logsOnly: LOGS_TODAY, liveLogsOnly: LOGS_TODAY }],
-  ['two-domains', { logsOnly: LOGS_TODAY, liveLogsOnly: LOGS_TODAY }],
-  ['trace-options', { liveLogsOnly: 'live, logs alone: the destination session stays in progress' }],
-  ['cancel', { logsOnly: LOGS_TODAY, liveLogsOnly: LOGS_TODAY }],
-  ['destination-killed', { logsOnly: LOGS_TODAY, liveLogsOnly: LOGS_TODAY }],
-  ['destination-rejects-stream', { logsOnly: LOGS_TODAY, liveLogsOnly: LOGS_TODAY }],
-  [
-    // The same scenario captured on a loaded machine: virsh printed hv-b's `active` (its --timestamp is
-    // its receive time) 2 ms after QEMU's own `load of migration failed` line.
-    'destination-rejects-stream-virsh-lag',
-    {
-      bothInputs:
-        "a second, destination-only `failed` migration: the load-failure line sorts before virsh's late `active`",
-      logsOnly: LOGS_TODAY,
-    },
-  ],
-  [
-    'save-restore',
-    {
-      bothInputs: 'an events file with no event (only the Ctrl-C trailer) is refused as "not recognised"',
-      liveAgents: 'the restore is paired with the save as a migration hv-a -> hv-a that succeeded',
-    },
-  ],
-  ['silent-failure-9.1', { logsOnly: LOGS_TODAY, liveLogsOnly: LOGS_TODAY }],
-  ['silent-failure-8.0', { logsOnly: LOGS_TODAY, liveLogsOnly: LOGS_TODAY }],
-  [
-    'destination-hardware-error',
-    {
-      bothInputs: 'a destination-only `failed` plus a phantom `succeeded` instead of one failed migration',
-      logsOnly: LOGS_TODAY,
-      liveLogsOnly: LOGS_TODAY,
-    },
-  ],
-  [
-    'destination-crash-after-completion',
-    {
-      bothInputs: '`succeeded`: the destination QEMU crashing after completion is not destination-lost yet',
-      logsOnly: LOGS_TODAY,
-      liveAgents: '`succeeded`: the destination QEMU crashing after completion is not destination-lost yet',
-      liveLogsOnly: LOGS_TODAY,
-    },
-  ],
-]);
-
-/** What is wrong today with `check` of `scenario`, or undefined when today's code gets it right. */
-export const knownWrong = (scenario: string, check: Check): string | undefined =>
-  PART2.get(scenario)?.[check];
 
 export interface Summary {
   vm: string;
@@ -149,13 +83,4 @@ export function captureProblems(dir: string, e: ScenarioExpectation): string[] {
     for (const l of sim.lines) if (!lines.includes(l)) out.push(`${sim.file}: simulated line missing: ${l}`);
   }
   return out;
-}
-
-/**
- * `it`, or `it.fails` when today's code is known to get it wrong: the name says what part 2 of issue 8
- * must make true, and the test starts failing (to be turned into `it`) the day it does.
- */
-export function check(why: string | undefined, name: string, fn: () => Promise<void>): void {
-  if (why) it.fails(`${name} (part 2 of issue 8; today: ${why})`, fn);
-  else it(name, fn);
 }
