@@ -1,6 +1,12 @@
 /** The scenarios and their shape checks, without running them (that is the agent's libvirt-e2e test). */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HOSTS, LIBVIRT_SCENARIOS, normaliseEventLine, shapeProblems } from '../src/libvirt/index.js';
+import {
+  DEFAULT_HOSTS,
+  LibvirtHost,
+  LIBVIRT_SCENARIOS,
+  normaliseEventLine,
+  shapeProblems,
+} from '../src/libvirt/index.js';
 
 describe('shapeProblems', () => {
   const text = ['a start', 'b middle', 'c end', 'a again'].join('\n');
@@ -71,5 +77,19 @@ describe('DEFAULT_HOSTS', () => {
     expect(a.address).not.toBe(b.address);
     expect(a.hostUuid).not.toBe(b.hostUuid);
     expect(a.migrationPorts[1] < b.migrationPorts[0] || b.migrationPorts[1] < a.migrationPorts[0]).toBe(true);
+  });
+});
+
+describe('LibvirtHost paths', () => {
+  const h = new LibvirtHost(DEFAULT_HOSTS[0], '/tmp/x/hv-a', () => null);
+
+  it("maps a path inside the host to this machine's copy, and refuses any other", () => {
+    expect(h.domainLog('vm-1')).toBe('/tmp/x/hv-a/log/qemu/vm-1.log');
+    expect(h.outside('/var/lib/libvirt/qemu/save/v.save')).toBe('/tmp/x/hv-a/lib/qemu/save/v.save');
+    expect(h.outside('/run/libvirt')).toBe('/tmp/x/hv-a/run');
+    expect(() => h.outside('/etc/passwd')).toThrow(/not under a directory/);
+    expect(() => h.outside('/var/lib/libvirtx/a')).toThrow();
+    expect(h.uri).toBe('qemu+unix:///system?socket=/tmp/x/hv-a/run/libvirt-sock');
+    expect(h.qemuPid('vm-1')).toBeNull();
   });
 });

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { event, incomingProcess, processStart, status, TRAILER } from './shape.js';
 import type { Scenario } from './types.js';
 
@@ -13,6 +14,9 @@ export const SAVE_RESTORE: Scenario = {
   vms: [{ name: 'vm-saved', uuid: SAVED, startOn: 'a' }],
   async run(ctx) {
     await ctx.a.virshOk(['save', 'vm-saved', SAVE_FILE]);
+    // The guest's 16 MiB of written pages are in the file libvirtd wrote inside hv-a.
+    if (statSync(ctx.a.outside(SAVE_FILE)).size < 16 * 1024 * 1024)
+      throw new Error('the save file is too small');
     await ctx.a.virshOk(['restore', SAVE_FILE]);
   },
   migrations: [],
