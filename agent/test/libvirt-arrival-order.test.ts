@@ -20,10 +20,11 @@ const folders = readdirSync(LIBVIRT_FIXTURES, { withFileTypes: true })
   .map((d) => d.name)
   .sort();
 
-function observations(dir: string, host: string, file: string): Observation[] {
+async function observations(dir: string, host: string, file: string): Promise<Observation[]> {
   const lines = readFileSync(join(dir, file), 'utf8').split('\n');
   const kind = file.endsWith('.libvirt.log') ? 'libvirt-log' : 'virsh-events';
-  return fileToRecords({ host, file, kind, lines, defaultVm: 'vm' }).flatMap((r) => decode(r).observations);
+  const records = await fileToRecords({ host, file, kind, lines, defaultVm: 'vm' });
+  return records.flatMap((r) => decode(r).observations);
 }
 
 /** One host's sessions, each observation given to the correlator at its arrival time (`now`). */
@@ -45,12 +46,15 @@ describe.each(folders)('capture %s', (folder) => {
   const dir = join(LIBVIRT_FIXTURES, folder);
   const e = loadExpectation(dir);
   const hosts = [...new Set(e.files.map(([h]) => h))];
-  const perHost = (h: string) => {
+  const perHost = async (h: string) => {
     const files = e.files.filter(([host]) => host === h).map(([, f]) => f);
-    return {
-      events: files.filter((f) => !f.endsWith('.libvirt.log')).flatMap((f) => observations(dir, h, f)),
-      logs: files.filter((f) => f.endsWith('.libvirt.log')).flatMap((f) => observations(dir, h, f)),
-    };
+    const of = async (logs: boolean) =>
+      (
+        await Promise.all(
+          files.filter((f) => f.endsWith('.libvirt.log') === logs).map((f) => observations(dir, h, f)),
+        )
+      ).flat();
+    return { events: await of(false), logs: await of(true) };
   };
 
   for (const lag of [5, 250] as const)
@@ -60,7 +64,7 @@ describe.each(folders)('capture %s', (folder) => {
       `each host's sessions are the same when its domain log lines arrive ${lag} ms after the virsh events`,
       async () => {
         for (const h of hosts) {
-          const { events, logs } = perHost(h);
+          const { events, logs } = await perHost(h);
           const inTimeOrder = sessions([...events, ...logs].map((o) => ({ o, at: o.time })));
           const live = sessions([
             ...events.map((o) => ({ o, at: o.time + 1 })),
