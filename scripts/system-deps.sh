@@ -9,7 +9,8 @@ set -euo pipefail
 case "${1:-test}" in
   demo) pkgs=(qemu-system-x86) ;;
   package) pkgs=(zip) ;;
-  test) pkgs=(qemu-system-x86 systemd systemd-journal-remote prometheus chromium openssl zip debootstrap) ;;
+  test) pkgs=(qemu-system-x86 systemd systemd-journal-remote prometheus chromium openssl zip debootstrap
+        libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-utils iproute2) ;;
   *) echo "usage: $0 demo|package|test" >&2; exit 2 ;;
 esac
 missing=()

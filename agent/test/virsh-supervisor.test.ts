@@ -106,14 +106,15 @@ describe('ChildSupervisor', () => {
   });
 
   it('the child dies with its owner even when the owner is SIGKILLed (pdeathsig)', async () => {
-    const fake = await script('virsh', `echo $$ > "${dir}/child.pid"; exec sleep 3600`);
+    // A generic long-running child; the real virsh dying with a real agent is in virsh-source.test.ts.
+    const fake = await script('long-running', `echo $$ > "${dir}/child.pid"; exec sleep 3600`);
     const owner = path.join(dir, 'owner.ts');
-    const src = path.resolve(__dirname, '../src/sources/virsh/virsh-source.ts');
+    const sup = path.resolve(__dirname, '../src/sources/child-process.ts');
     await writeFile(
       owner,
-      `import { VirshSource } from ${JSON.stringify(src)};\n` +
-        `const s = new VirshSource({ host: 'h', virsh: ${JSON.stringify(fake)} }, { record() {}, status() {}, error() {} }, { logger: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } });\n` +
-        `await s.start();\nsetInterval(() => {}, 1000);\n`,
+      `import { ChildSupervisor } from ${JSON.stringify(sup)};\n` +
+        `const s = new ChildSupervisor({ command: ${JSON.stringify(fake)}, args: () => [], onStart() {}, onStdout() {}, onStderrLine() {}, onExit() {} });\n` +
+        `s.start();\nsetInterval(() => {}, 1000);\n`,
     );
     const viteNode = path.resolve(__dirname, '../../node_modules/vite-node/vite-node.mjs');
     const proc = spawn(process.execPath, [viteNode, owner], {

@@ -13,6 +13,7 @@ export {
   streamHeader,
   type JournaldNamespace,
 } from './journald-namespace.js';
+export * from './libvirt/index.js';
 export { Orchestrator, isMigrationStatus, type QmpMessage } from './orchestrator.js';
 export { startQemu, type QemuOptions, type QemuProcess } from './qemu.js';
 export { spawnOwned } from './spawn.js';

@@ -39,3 +39,44 @@ export async function startTestAgent(o: {
   await agent.start();
   return agent;
 }
+
+/**
+ * An in-process agent for one real libvirt host: the virsh event relay against that host's libvirtd
+ * (`virshUri`, QEMU's own event times) and/or its domain logs (`logDir/*.log`, read from the start).
+ */
+export async function startLibvirtAgent(o: {
+  host: string;
+  dir: string;
+  virshUri?: string;
+  logDir?: string;
+  windowSeconds?: number;
+  otlpUrl?: string;
+}): Promise<Agent> {
+  const base = defaultConfig(o.host);
+  const config: AgentConfig = {
+    ...base,
+    stateDir: join(o.dir, 'state'),
+    http: { ...base.http, port: 0 },
+    inputs: {
+      ...base.inputs,
+      ...(o.virshUri
+        ? { virsh: { enabled: true, binary: '/usr/bin/virsh', uri: o.virshUri, timestamp: false } }
+        : {}),
+      ...(o.logDir
+        ? {
+            libvirtLogs: {
+              enabled: true,
+              glob: join(o.logDir, '*.log'),
+              startAt: 'beginning' as const,
+              pollIntervalMs: 50,
+            },
+          }
+        : {}),
+    },
+    detection: { ...base.detection, windowSeconds: o.windowSeconds ?? 1 },
+    otlp: { endpoint: o.otlpUrl ?? null, headers: {} },
+  };
+  const agent = new Agent(config, { logger: silentLogger, version: 'test', env: {} });
+  await agent.start();
+  return agent;
+}
