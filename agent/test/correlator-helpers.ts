@@ -148,7 +148,10 @@ export const ob = {
 export class Harness {
   state: CorrelatorState = initialState();
   effects: Effect[] = [];
-  constructor(readonly config: CorrelatorConfig = DEFAULT_CORRELATOR_CONFIG) {}
+  readonly config: CorrelatorConfig;
+  constructor(config: Partial<CorrelatorConfig> = {}) {
+    this.config = { ...DEFAULT_CORRELATOR_CONFIG, ...config };
+  }
 
   /** Offline-style by default: `now` = the observation's own time. Returns this input's effects. */
   feed(obs: Observation, now: number = obs.time): Effect[] {

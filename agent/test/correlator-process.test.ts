@@ -179,4 +179,30 @@ describe('migration events and domain logs together', () => {
     expect(s.map((x) => [x.role, x.notMigration ?? null])).toEqual([['source', 'save']]);
     expect(pairSessions(s)).toEqual([]);
   });
+
+  it('libvirt rolled the switchover back (the source RESUMEs after completing): the VM stays on the source → failed', () => {
+    const src = [
+      ...sourceLog(T, 'none'),
+      ob.status(VM, 'setup', T + 5),
+      ob.pass(VM, 1, T + 6),
+      ob.status(VM, 'active', T + 7),
+      ob.stop(VM, T + 3000),
+      ob.status(VM, 'completed', T + 3100),
+      ob.resume(VM, T + 3107),
+    ];
+    const dst = [
+      ...dstEvents(T),
+      ob.failure(VM, DEV, T + 4060, { form: 'hardware-error', fatal: true, target: undefined }),
+      ob.processStop(VM, T + 4070, 'failed'),
+    ];
+    expect(sessions(dst).map((x) => x.outcome)).toEqual(['lost']);
+    expect(verdicts(src, dst)).toEqual([['failed', [DEV]]]);
+  });
+
+  it('without an input that can deliver RESUME, a completed destination waits windowMs, not resumeWaitMs', () => {
+    const h = new Harness({ windowMs: 30_000, resumeWaitMs: 600_000, resumeObservable: false });
+    h.feedAll([...incoming(T), ob.status(VM, 'active', T + 10), ob.status(VM, 'completed', T + 4000)]);
+    expect(h.tick(T + 33_000)).toEqual([]);
+    expect(h.kinds(h.tick(T + 34_000))).toEqual(['session-closed']);
+  });
 });

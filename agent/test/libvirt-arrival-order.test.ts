@@ -8,12 +8,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Observation, Session } from '@switchover/model';
-import { describe, expect } from 'vitest';
-import { flush, initialState, transition } from '../src/correlator/index.js';
+import { describe, expect, it } from 'vitest';
 import { decode } from '../src/decoders/index.js';
+import { Ingest } from '../src/ingest/ingest.js';
 import { fileToRecords } from '../src/review/records.js';
 import { LIBVIRT_FIXTURES, loadExpectation } from './helpers/libvirt-cases.js';
-import { check } from './helpers/libvirt-part2.js';
 
 const folders = readdirSync(LIBVIRT_FIXTURES, { withFileTypes: true })
   .filter((d) => d.isDirectory())
@@ -30,13 +29,12 @@ async function observations(dir: string, host: string, file: string): Promise<Ob
 /** One host's sessions, each observation given to the correlator at its arrival time (`now`). */
 function sessions(arrivals: Array<{ o: Observation; at: number }>): string[] {
   const ordered = arrivals.map((a, i) => ({ ...a, i })).sort((x, y) => x.at - y.at || x.i - y.i);
-  const state = initialState();
+  const ingest = new Ingest();
   const seen = new Map<string, Session>();
   for (const { o, at } of ordered) {
-    for (const e of transition(state, { kind: 'observation', observation: o }, at).effects)
-      if (e.kind !== 'unattributed') seen.set(e.session.id, e.session);
+    for (const e of ingest.observe(o, at)) if (e.kind !== 'unattributed') seen.set(e.session.id, e.session);
   }
-  const end = flush(state, Number.POSITIVE_INFINITY);
+  const end = ingest.end();
   for (const e of end.effects) if (e.kind !== 'unattributed') seen.set(e.session.id, e.session);
   for (const s of end.open) seen.set(s.id, s);
   return [...seen.values()].map((s) => `${s.vm} ${s.role} ${s.outcome}`).sort();
@@ -58,20 +56,15 @@ describe.each(folders)('capture %s', (folder) => {
   };
 
   for (const lag of [5, 250] as const)
-    check(
-      folder,
-      lag === 5 ? 'lateLogs5' : 'lateLogs250',
-      `each host's sessions are the same when its domain log lines arrive ${lag} ms after the virsh events`,
-      async () => {
-        for (const h of hosts) {
-          const { events, logs } = await perHost(h);
-          const inTimeOrder = sessions([...events, ...logs].map((o) => ({ o, at: o.time })));
-          const live = sessions([
-            ...events.map((o) => ({ o, at: o.time + 1 })),
-            ...logs.map((o) => ({ o, at: o.time + lag })),
-          ]);
-          expect(live, h).toEqual(inTimeOrder);
-        }
-      },
-    );
+    it(`each host's sessions are the same when its domain log lines arrive ${lag} ms after the virsh events`, async () => {
+      for (const h of hosts) {
+        const { events, logs } = await perHost(h);
+        const inTimeOrder = sessions([...events, ...logs].map((o) => ({ o, at: o.time })));
+        const live = sessions([
+          ...events.map((o) => ({ o, at: o.time + 1 })),
+          ...logs.map((o) => ({ o, at: o.time + lag })),
+        ]);
+        expect(live, h).toEqual(inTimeOrder);
+      }
+    });
 });

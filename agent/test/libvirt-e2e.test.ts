@@ -34,7 +34,6 @@ import {
   reviewFiles,
   summarise,
 } from './helpers/libvirt-cases.js';
-import { check } from './helpers/libvirt-part2.js';
 
 const unavailable = libvirtUnavailable();
 let hosts: LibvirtHosts;
@@ -126,72 +125,50 @@ describe.skipIf(unavailable !== null)(
       // fresh capture may then order an event after a log line QEMU printed later, which today's
       // review gets wrong (the committed `destination-rejects-stream-virsh-lag` capture asserts that).
       // So fresh captures are reviewed with the same watchers' QEMU-time twins, as the live agents read.
-      check(
-        name,
-        'bothInputs',
-        "review with the domain logs and the virsh events (QEMU's event times) reaches the verdicts of expected.json",
-        async () => {
-          ran(s);
-          const events = [hosts.a.name, hosts.b.name].map((h) => [h, `${h}.events-qemu-time.txt`] as const);
-          const r = await reviewFiles(fresh(), [...committed.logsOnly, ...events]);
-          expect(summarise(r.migrations)).toEqual(expectedSummary(committed, 'bothInputs'));
-        },
-      );
+      it("review with the domain logs and the virsh events (QEMU's event times) reaches the verdicts of expected.json", async () => {
+        ran(s);
+        const events = [hosts.a.name, hosts.b.name].map((h) => [h, `${h}.events-qemu-time.txt`] as const);
+        const r = await reviewFiles(fresh(), [...committed.logsOnly, ...events]);
+        expect(summarise(r.migrations)).toEqual(expectedSummary(committed, 'bothInputs'));
+      });
 
-      check(
-        name,
-        'logsOnly',
-        'review with the domain logs alone reaches the verdicts of expected.json',
-        async () => {
-          ran(s);
-          const r = await reviewCapture(fresh(), committed, 'logsOnly');
-          expect(summarise(r.migrations)).toEqual(expectedSummary(committed, 'logsOnly'));
-        },
-      );
+      it('review with the domain logs alone reaches the verdicts of expected.json', async () => {
+        ran(s);
+        const r = await reviewCapture(fresh(), committed, 'logsOnly');
+        expect(summarise(r.migrations)).toEqual(expectedSummary(committed, 'logsOnly'));
+      });
 
-      check(
-        name,
-        'liveAgents',
-        'live agents (virsh relay + domain logs) reach the same verdicts',
-        async () => {
-          ran(s);
-          expect(summarise(liveMigrations(agents.full, s))).toEqual(expectedSummary(committed, 'bothInputs'));
-          for (const m of committed.migrations)
-            if (m.verdict.bothInputs === 'silent-destination-failure') {
-              // The alert's counter names VM and device; the destination's span is an error that
-              // carries the real log line.
-              const dst = agents.full.find((a) => a.config.host === m.destination) as Agent;
-              for (const device of m.failedDevices)
-                expect(
-                  sampleValue(await dst.registry.metrics(), METRICS.silentDestinationFailures, {
-                    vm: m.vm,
-                    device,
-                  }),
-                ).toBe(1);
-              const isRoot = (x: FlatSpan) =>
-                x.name === SPANS.migration &&
-                x.attributes['vm.name'] === m.vm &&
-                x.attributes['migration.role'] === 'destination';
-              const spans = await otlp.waitFor((all) => all.some(isRoot), 15_000);
-              const dstSpan = spans.find(isRoot);
-              expect(dstSpan?.status.code).toBe(2);
-              const line = committed.simulated.flatMap((x) => x.lines)[0];
-              expect(dstSpan?.events.some((e) => e.attributes['qemu.log.line'] === line)).toBe(true);
-            }
-        },
-      );
+      it('live agents (virsh relay + domain logs) reach the same verdicts', async () => {
+        ran(s);
+        expect(summarise(liveMigrations(agents.full, s))).toEqual(expectedSummary(committed, 'bothInputs'));
+        for (const m of committed.migrations)
+          if (m.verdict.bothInputs === 'silent-destination-failure') {
+            // The alert's counter names VM and device; the destination's span is an error that
+            // carries the real log line.
+            const dst = agents.full.find((a) => a.config.host === m.destination) as Agent;
+            for (const device of m.failedDevices)
+              expect(
+                sampleValue(await dst.registry.metrics(), METRICS.silentDestinationFailures, {
+                  vm: m.vm,
+                  device,
+                }),
+              ).toBe(1);
+            const isRoot = (x: FlatSpan) =>
+              x.name === SPANS.migration &&
+              x.attributes['vm.name'] === m.vm &&
+              x.attributes['migration.role'] === 'destination';
+            const spans = await otlp.waitFor((all) => all.some(isRoot), 15_000);
+            const dstSpan = spans.find(isRoot);
+            expect(dstSpan?.status.code).toBe(2);
+            const line = committed.simulated.flatMap((x) => x.lines)[0];
+            expect(dstSpan?.events.some((e) => e.attributes['qemu.log.line'] === line)).toBe(true);
+          }
+      });
 
-      check(
-        name,
-        'liveLogsOnly',
-        'live agents on the domain logs alone reach the logs-only verdicts',
-        async () => {
-          ran(s);
-          expect(summarise(liveMigrations(agents.logsOnly, s))).toEqual(
-            expectedSummary(committed, 'logsOnly'),
-          );
-        },
-      );
+      it('live agents on the domain logs alone reach the logs-only verdicts', async () => {
+        ran(s);
+        expect(summarise(liveMigrations(agents.logsOnly, s))).toEqual(expectedSummary(committed, 'logsOnly'));
+      });
     });
   },
 );

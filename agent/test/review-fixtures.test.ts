@@ -1,8 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { VERDICTS, type Verdict } from '@switchover/model';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
@@ -10,28 +8,12 @@ import type { Io } from '../src/cli/usage.js';
 import { FILE_KINDS } from '../src/review/detect.js';
 import { toReviewJson } from '../src/review/render-json.js';
 import { review, type HostFile, type ReviewResult } from '../src/review/review.js';
+import { SCHEMA, validateOutput } from './helpers/review-schema.js';
 
 // Incidents written for these tests (see fixtures/review/README.md) and the real QEMU 7.2 captures
 // (fixtures/qemu-7.2/README.md), all run through review() and the CLI exactly as a responder would.
 const ROOT = fileURLToPath(new URL('./fixtures/review/', import.meta.url));
 const Q72 = fileURLToPath(new URL('./fixtures/qemu-7.2/', import.meta.url));
-/** The review JSON contract the project promises (shipped in the package and the .deb). */
-const SCHEMA_PATH = fileURLToPath(new URL('../contracts/review-output.schema.json', import.meta.url));
-
-// ajv and ajv-formats are CommonJS: under NodeNext the default import is the module object.
-type AjvCtor = typeof Ajv2020Module.default;
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: AjvCtor }).default ?? Ajv2020Module) as AjvCtor;
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule.default }).default ??
-  addFormatsModule) as typeof addFormatsModule.default;
-const ajv = new Ajv2020({ allErrors: true, strict: true });
-addFormats(ajv as unknown as Parameters<typeof addFormats>[0]);
-const SCHEMA = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as {
-  properties: {
-    migrations: { items: { properties: { verdict: { enum: string[] } } } };
-    files: { items: { properties: { kind: { enum: string[] } } } };
-  };
-};
-const validateOutput = ajv.compile(SCHEMA);
 
 describe('the review output contract (contracts/review-output.schema.json)', () => {
   it("names exactly the model's verdicts and the review's file kinds", () => {

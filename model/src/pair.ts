@@ -33,12 +33,22 @@ const sameVm = (a: Session, b: Session): boolean =>
  * completion was never observed (a domain log has no migration events) is told apart from one that
  * failed loudly before the switchover; a rejected stream (`load-failure`) is always before it.
  */
+/**
+ * The source completed, then ran the VM again (RESUME): libvirt rolls a switchover back when the
+ * destination fails in its Finish phase (for example, dies inside `cont`), so the VM stays here.
+ */
+export const rolledBack = (source: Session): boolean =>
+  source.outcome === 'completed' &&
+  source.resumeTime !== null &&
+  source.end !== null &&
+  source.resumeTime >= source.end;
+
 export function diedAfterSwitchover(
   source: Session,
   destination: Session,
   skewMs = DEFAULT_SKEW_MS,
 ): boolean {
-  if (source.outcome !== 'completed' || destination.outcome !== 'failed') return false;
+  if (source.outcome !== 'completed' || rolledBack(source) || destination.outcome !== 'failed') return false;
   if (source.end === null || destination.end === null) return false;
   if (destination.evidence.some((e) => e.kind === 'load-failure')) return false;
   return destination.end >= source.end - skewMs;
@@ -63,10 +73,12 @@ export function verdictOf(
 ): Verdict {
   const src = source?.outcome;
   const dst = destination?.outcome;
+  if (src === 'cancelled') return 'cancelled';
+  // The VM runs on the source: whatever the destination did, it did not take the VM with it.
+  if (src === 'failed' || (source && rolledBack(source))) return 'failed';
   if (dst === 'lost') return 'destination-lost';
   if (source && destination && diedAfterSwitchover(source, destination, skewMs)) return 'destination-lost';
-  if (src === 'cancelled') return 'cancelled';
-  if (src === 'failed' || dst === 'failed') return 'failed';
+  if (dst === 'failed') return 'failed';
   if (dst === 'cancelled') return src === undefined ? 'cancelled' : 'failed';
   if (dst === 'completed-with-device-failure') return 'silent-destination-failure';
   if (src === 'in-progress' || dst === 'in-progress') return 'in-progress';

@@ -81,7 +81,12 @@ describe('verdictOf', () => {
     expect(verdictOf(src, rejected)).toBe('failed');
     // The destination saw its own completion and then its QEMU die: lost, whatever the source says.
     expect(verdictOf(null, side('destination', 'lost'))).toBe('destination-lost');
-    expect(verdictOf(side('source', 'cancelled'), side('destination', 'lost'))).toBe('destination-lost');
+    // …unless the source shows the VM is still there: cancelled, failed, or resumed after completion.
+    expect(verdictOf(side('source', 'cancelled'), side('destination', 'lost'))).toBe('cancelled');
+    const resumed = side('source', 'completed', { end: T0 + 40_000 });
+    resumed.resumeTime = T0 + 40_007;
+    expect(verdictOf(resumed, side('destination', 'lost'))).toBe('failed');
+    expect(verdictOf(resumed, side('destination', 'failed', { end: T0 + 40_005 }))).toBe('failed');
   });
 
   it('keeps a completed destination in progress while its attribution window is open', () => {

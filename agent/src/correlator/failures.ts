@@ -2,7 +2,8 @@ import type { DeviceFailure, Observation, Session, VfioFailureObservation } from
 import type { Ctx } from './context.js';
 import { deviceName, laneOf, pushSegment } from './lanes.js';
 import { settleRole } from './role.js';
-import { addEvidence, failSession, knownFromLogOnly, lose, setOutcome } from './session-edit.js';
+import { addEvidence, failSession, lose, setOutcome } from './session-edit.js';
+import { SAME_END_MS } from './types.js';
 import { fitsWindow, latestOf, parkOrReject } from './window.js';
 
 /** Forms after which QEMU reset the device and recorded it RUNNING; the others leave its state unknown. */
@@ -58,10 +59,14 @@ export function recordFailure(
   if (session.role === 'destination' && first)
     effects.push({ kind: 'device-failure', session, failure, observation: obs });
   if (failure.fatal) {
-    // QEMU aborts after this line. A destination that completed is lost; one known only from its
-    // domain log waits for libvirt's `shutting down` line, the only real time of its death.
+    // QEMU aborts after this line. A destination that completed is lost. Otherwise what QEMU's end
+    // looks like decides (libvirt's `shutting down`, the `completed` a slower input still brings): an
+    // untimed line may even have been read before the completion it followed. Without news by
+    // shortly after the line's latest possible time, the side failed.
     if (session.role === 'destination' && session.outcome.startsWith('completed')) lose(vm, time, effects);
-    else if (!knownFromLogOnly(session)) failSession(vm, 'failed', time, effects);
+    else if (session.role === 'destination')
+      vm.closeAt ??= (obs.timeSource === 'bounded' ? (obs.latest ?? ctx.now) : ctx.now) + SAME_END_MS;
+    else failSession(vm, 'failed', time, effects);
     return;
   }
   if (session.role === 'destination' && session.outcome === 'completed')

@@ -10,7 +10,7 @@ import { claimPending, retimeUntimed } from './failures.js';
 import { applyRole, roleHintOf, settleRole } from './role.js';
 import { onIncoming } from './process.js';
 import { addEvidence, failSession, recentlyClosed } from './session-edit.js';
-import { DUPLICATE_EVENT_MS, SAME_END_MS } from './types.js';
+import { DUPLICATE_EVENT_MS, ROLLBACK_MS, SAME_END_MS } from './types.js';
 
 /** STOP inside a running migration: the source stopping its vCPUs for switchover (a `-S` destination never stops). */
 export function onStop(ctx: Ctx, obs: RunStateObservation): void {
@@ -29,7 +29,8 @@ export function onStop(ctx: Ctx, obs: RunStateObservation): void {
 export function onResume(ctx: Ctx, obs: RunStateObservation): void {
   const { vm } = ctx;
   const session = vm.session;
-  if (!session || obs.time < session.start) return;
+  if (!session) return onLateResume(ctx, obs);
+  if (obs.time < session.start) return;
   // The same RESUME through a second input (QMP and virsh, or two virsh captures: virsh's receive time
   // trails QEMU's by a few ms) is one event, not two.
   if (session.resumeTime !== null && Math.abs(obs.time - session.resumeTime) <= DUPLICATE_EVENT_MS) return;
@@ -37,9 +38,24 @@ export function onResume(ctx: Ctx, obs: RunStateObservation): void {
   if (session.resumeTime !== null) return;
   session.resumeTime = obs.time;
   settleRole(vm, 'destination', ctx.config);
-  if (session.role !== 'destination') return;
+  if (session.role !== 'destination') {
+    // A completed source running again: libvirt rolled the switchover back (its Finish on the
+    // destination failed), so the VM stays here.
+    if (session.outcome === 'completed') ctx.effects.push({ kind: 'outcome', session });
+    return;
+  }
   session.windowEnd = obs.time + ctx.config.windowMs;
   retimeUntimed(ctx);
+}
+
+/** RESUME after the completed source session already closed (its `query-migrate` reply came first). */
+function onLateResume(ctx: Ctx, obs: RunStateObservation): void {
+  const last = ctx.vm.lastClosed;
+  if (!last || last.role !== 'source' || last.outcome !== 'completed' || last.resumeTime !== null) return;
+  if (last.end === null || obs.time < last.end || obs.time - last.end > ROLLBACK_MS) return;
+  last.resumeTime = obs.time;
+  addEvidence(last, obs);
+  ctx.effects.push({ kind: 'outcome', session: last });
 }
 
 export function onIdentity(ctx: Ctx, obs: VmIdentityObservation): void {

@@ -16,7 +16,9 @@ import {
   closeSession,
   enterPhase,
   failSession,
+  fatalFailure,
   hasDeviceFailure,
+  lose,
   phaseOf,
   recentlyClosed,
   setOutcome,
@@ -24,6 +26,7 @@ import {
 import {
   DUPLICATE_EVENT_MS,
   LATE_INFO_MS,
+  LATE_STATUS_MS,
   PENDING_GRACE_MS,
   SAME_END_MS,
   SOURCE_CLOSE_DELAY_MS,
@@ -84,6 +87,15 @@ function sessionForStatus(ctx: Ctx, obs: MigrationStatusObservation): Session | 
   }
   if (session) return obs.time < session.start ? null : session;
   if (terminal && recentlyClosed(vm, obs.time, SAME_END_MS)) return null;
+  const failed = vm.lastClosed;
+  if (
+    failed &&
+    (failed.outcome === 'failed' || failed.outcome === 'cancelled') &&
+    failed.end !== null &&
+    obs.time >= failed.end &&
+    obs.time - failed.end <= LATE_STATUS_MS
+  )
+    return null;
   // A status from a slower input (a trace line in a log read after the QMP event closed the session)
   // that happened before the last session ended belongs to that session, not to a new migration.
   // QEMU traces a state change a few µs before it emits the event, so the trace can predate the start.
@@ -110,6 +122,8 @@ export function onStatus(ctx: Ctx, obs: MigrationStatusObservation): void {
       const withFailure = session.role === 'destination' && hasDeviceFailure(session);
       setOutcome(session, withFailure ? 'completed-with-device-failure' : 'completed', ctx.effects);
       if (session.role === 'source') ctx.vm.closeAt = ctx.now + SOURCE_CLOSE_DELAY_MS;
+      // Its QEMU had already reported an unrecoverable device failure (read before this status).
+      else if (fatalFailure(session)) lose(ctx.vm, obs.time, ctx.effects);
       return;
     }
     case 'failed':

@@ -19,7 +19,8 @@ import {
   recentlyClosed,
   setOutcome,
 } from './session-edit.js';
-import { SAME_END_MS } from './types.js';
+import { DUPLICATE_EVENT_MS, INITIATED_LEAD_MS, SAME_END_MS } from './types.js';
+import { resumeWait } from './window.js';
 
 /**
  * A libvirt domain log as a sequence of QEMU process lifetimes: each `starting up` header starts a
@@ -60,6 +61,9 @@ export function onProcessStart(ctx: Ctx, obs: ProcessLifecycleObservation): void
 export function onIncoming(ctx: Ctx, obs: VmIdentityObservation): void {
   const { vm } = ctx;
   if (vm.restoring || (vm.session && vm.session.outcome === 'in-progress')) return;
+  // The command line read after this process's migration events already opened its session.
+  const current = vm.session ?? vm.lastClosed;
+  if (current && current.role === 'destination' && vm.process !== null && current.start >= vm.process) return;
   if (vm.session) closeSession(vm, ctx.effects);
   openSession(ctx, obs, vm.process ?? obs.time);
   settleRole(vm, 'destination', ctx.config);
@@ -69,6 +73,19 @@ export function onIncoming(ctx: Ctx, obs: VmIdentityObservation): void {
 export function onInitiated(ctx: Ctx, obs: ProcessLifecycleObservation): void {
   const { vm } = ctx;
   vm.restoring = false;
+  // Read after the events of the migration it announces (the log is read later than the relay).
+  const announced = [vm.session, vm.lastClosed].find(
+    (s) =>
+      s &&
+      s.role === 'source' &&
+      s.start >= obs.time - DUPLICATE_EVENT_MS &&
+      s.start - obs.time <= INITIATED_LEAD_MS,
+  );
+  if (announced) {
+    addEvidence(announced, obs);
+    if (announced === vm.session) settleRole(vm, 'source', ctx.config);
+    return;
+  }
   let session: Session | null = vm.session;
   if (session && session.outcome === 'in-progress') {
     if (session.role === 'destination' && vm.roleSettled) {
@@ -120,7 +137,7 @@ export function onExit(ctx: Ctx, obs: ShutdownObservation | ProcessLifecycleObse
   } else if (session.role === 'source') closeSession(vm, ctx.effects);
   else if (
     isCrash(obs) &&
-    obs.time <= (session.windowEnd ?? (session.end ?? session.start) + ctx.config.resumeWaitMs)
+    obs.time <= (session.windowEnd ?? (session.end ?? session.start) + resumeWait(ctx.config))
   )
     lose(vm, obs.time, ctx.effects);
 }

@@ -1,4 +1,4 @@
-import type { Observation, PhaseName, Session, SideOutcome } from '@switchover/model';
+import type { DeviceFailure, Observation, PhaseName, Session, SideOutcome } from '@switchover/model';
 import type { MigrationStatus } from '@switchover/model';
 import { MAX_EVIDENCE, type Effect, type VmState } from './types.js';
 import { resetSessionScratch } from './vms.js';
@@ -117,6 +117,10 @@ export function failSession(
 
 export const hasDeviceFailure = (session: Session): boolean =>
   session.devices.some((d) => d.failure !== undefined);
+
+/** A device failure QEMU could not recover from (its reset failed too: QEMU aborts). */
+export const fatalFailure = (session: Session): DeviceFailure | undefined =>
+  session.devices.find((d) => d.failure?.fatal)?.failure;
 
 /** The previous session of this VM if it ended within `withinMs` of `time`: late lines about it land there. */
 export function recentlyClosed(vm: VmState, time: number, withinMs: number): Session | null {

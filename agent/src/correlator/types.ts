@@ -14,6 +14,12 @@ export interface CorrelatorConfig {
   windowMs: number;
   /** Destination: give up waiting for RESUME this long after completion (ms). Default 600 000. */
   resumeWaitMs: number;
+  /**
+   * Whether an input can deliver RESUME at all (QMP, virsh relay). Without one (domain logs or a
+   * journal alone), a completed destination's window runs `windowMs` from its completion instead of
+   * waiting `resumeWaitMs` for a RESUME that cannot come. Default true.
+   */
+  resumeObservable: boolean;
   /** At most this many sessions open at once; the oldest is evicted (and counted) beyond it. Default 1000. */
   maxOpenSessions: number;
   /** At most this many untimed/early failure lines kept for later attribution (offline). Default 100. */
@@ -23,6 +29,7 @@ export interface CorrelatorConfig {
 export const DEFAULT_CORRELATOR_CONFIG: CorrelatorConfig = {
   windowMs: 30_000,
   resumeWaitMs: 600_000,
+  resumeObservable: true,
   maxOpenSessions: 1000,
   maxPending: 100,
 };
@@ -42,6 +49,15 @@ export const LATE_INFO_MS = 60_000;
 export const SAME_END_MS = 5_000;
 /** Two copies of one QMP event seen through different inputs are at most this far apart (ms). */
 export const DUPLICATE_EVENT_MS = 50;
+/**
+ * virsh `--timestamp` is virsh's receive time, which under load trails QEMU's own lines: a status this
+ * soon after a session failed is that session's, printed late, not a new migration (ms).
+ */
+export const LATE_STATUS_MS = 1_000;
+/** libvirt logs `initiating migration` just before it starts the migration: `setup` follows within this (ms). */
+export const INITIATED_LEAD_MS = 5_000;
+/** libvirt resumes a source whose destination failed in Finish (after QEMU completed) within this (ms). */
+export const ROLLBACK_MS = 60_000;
 /** Slack for ordering between inputs (ms): a bounded line whose `latest` is older than `now` minus this is stale. */
 export const PENDING_GRACE_MS = 5_000;
 /** Evidence entries kept per session. */

@@ -1,5 +1,5 @@
 import type { Observation, Session } from '@switchover/model';
-import { arrived, closeSession, knownFromLogOnly } from './session-edit.js';
+import { arrived, closeSession, failSession, fatalFailure, knownFromLogOnly } from './session-edit.js';
 import {
   PENDING_GRACE_MS,
   SOURCE_CLOSE_DELAY_MS,
@@ -77,14 +77,19 @@ export function prunePending(state: CorrelatorState, now: number, effects: Effec
  */
 export function closeDeadline(vm: VmState, config: CorrelatorConfig): number | null {
   const s = vm.session;
+  if (s && s.outcome === 'in-progress' && fatalFailure(s)) return vm.closeAt;
   if (s && s.outcome === 'in-progress' && knownFromLogOnly(s)) return s.start + config.resumeWaitMs;
   if (!s || s.outcome === 'in-progress') return null;
   if (s.outcome === 'failed' || s.outcome === 'cancelled' || s.outcome === 'lost')
     return Number.NEGATIVE_INFINITY;
   const end = s.end ?? s.start;
   if (s.role === 'source') return vm.closeAt ?? end + SOURCE_CLOSE_DELAY_MS;
-  return s.windowEnd ?? end + config.resumeWaitMs;
+  return s.windowEnd ?? end + resumeWait(config);
 }
+
+/** How long a completed destination waits for its RESUME before its window ends anyway. */
+export const resumeWait = (config: CorrelatorConfig): number =>
+  config.resumeObservable ? config.resumeWaitMs : config.windowMs;
 
 /** Close every finished session whose window (destination) or reply grace (source) has elapsed. */
 export function expire(
@@ -102,6 +107,9 @@ export function expire(
 /** Close a session whose time is up; a log-only destination arrived if nothing said otherwise. */
 export function closeFinished(vm: VmState, effects: Effect[]): void {
   const s = vm.session;
+  const fatal = s && s.outcome === 'in-progress' ? fatalFailure(s) : undefined;
+  // QEMU aborted and nothing told when it died or whether the migration had completed first.
+  if (fatal) return failSession(vm, 'failed', fatal.time, effects);
   if (s && s.outcome === 'in-progress' && knownFromLogOnly(s)) arrived(vm, effects);
   closeSession(vm, effects);
 }

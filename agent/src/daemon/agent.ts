@@ -84,6 +84,7 @@ export class Agent {
       correlator: {
         windowMs: config.detection.windowSeconds * 1000,
         resumeWaitMs: config.detection.resumeWaitSeconds * 1000,
+        resumeObservable: config.inputs.qmp.enabled || config.inputs.virsh.enabled,
         maxOpenSessions: config.detection.maxOpenSessions,
       },
     });
