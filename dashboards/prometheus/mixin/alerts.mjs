@@ -18,12 +18,13 @@ export function alertGroups(c) {
       expr: newOrIncreased(METRICS.destinationLost, c.destinationLostWindow, c.agentSelector),
       for: '0m',
       severity: 'critical',
-      summary: `VM {{ $labels.${vm} }} is running nowhere: its QEMU died on destination {{ $labels.${LABELS.host} }} right after a live migration`,
+      summary: `VM {{ $labels.${vm} }} may be running nowhere: its QEMU died on destination {{ $labels.${LABELS.host} }} right after a live migration`,
       description:
         `The live migration of VM {{ $labels.${vm} }} to host {{ $labels.${LABELS.host} }} ({{ $labels.instance }}) completed, ` +
-        `the source quit, and then the destination QEMU died inside the attribution window (a hardware error after a ` +
-        `failed VFIO device reset, an exit on the failed transition, or a crash). The control plane still shows the ` +
-        `VM as migrated. Restart the VM now, then run 'switchover review' with both hosts' logs for the evidence lines.`,
+        `then the destination QEMU died inside the attribution window (a hardware error after a failed VFIO device ` +
+        `reset, an exit on the failed transition, or a crash). If the source had quit, the VM runs on no host while ` +
+        `the control plane shows it migrated; if libvirt rolled the switchover back, it runs on the source again. ` +
+        `Find where it runs and restart it if it runs nowhere; 'switchover review' with both hosts' logs tells which.`,
     }),
     rule('QemuMigrationSilentDestinationFailure', {
       expr: newOrIncreased(METRICS.silentDestinationFailures, c.silentFailureWindow, c.agentSelector),
