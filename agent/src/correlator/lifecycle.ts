@@ -1,10 +1,11 @@
-import type {
-  LoadFailureObservation,
-  ProcessLifecycleObservation,
-  QemuErrorObservation,
-  RunStateObservation,
-  ShutdownObservation,
-  VmIdentityObservation,
+import {
+  dict,
+  type LoadFailureObservation,
+  type ProcessLifecycleObservation,
+  type QemuErrorObservation,
+  type RunStateObservation,
+  type ShutdownObservation,
+  type VmIdentityObservation,
 } from '@switchover/model';
 import type { Ctx } from './context.js';
 import { claimPending, retimeUntimed } from './failures.js';
@@ -85,14 +86,14 @@ export function onProcessStart(ctx: Ctx, obs: ProcessLifecycleObservation): void
     else closeSession(vm, ctx.effects);
   }
   vm.roleHint = null;
-  vm.devices = {};
+  vm.devices = dict();
   vm.qemuVersion = obs.qemuVersion ?? null;
 }
 
 export function onIdentity(ctx: Ctx, obs: VmIdentityObservation): void {
   const { vm } = ctx;
   if (obs.qemuVersion) vm.qemuVersion = obs.qemuVersion;
-  if (obs.devices) vm.devices = { ...vm.devices, ...obs.devices };
+  if (obs.devices) vm.devices = dict([...Object.entries(vm.devices), ...Object.entries(obs.devices)]);
   const hint = roleHintOf(obs);
   if (hint) vm.roleHint = hint;
   const session = vm.session;

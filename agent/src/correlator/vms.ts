@@ -1,4 +1,4 @@
-import type { Observation } from '@switchover/model';
+import { dict, toDict, type Observation } from '@switchover/model';
 import {
   VM_STATES_PER_SESSION,
   type CorrelatorConfig,
@@ -8,7 +8,7 @@ import {
 } from './types.js';
 
 export function initialState(): CorrelatorState {
-  return { vms: {}, pending: [], seq: 0 };
+  return { vms: dict(), pending: [], seq: 0 };
 }
 
 function emptyVm(name: string): VmState {
@@ -16,15 +16,15 @@ function emptyVm(name: string): VmState {
     vm: { name },
     qemuVersion: null,
     roleHint: null,
-    devices: {},
+    devices: dict(),
     session: null,
     roleSettled: false,
     evidenceRole: null,
     lastSeen: 0,
     lastClosed: null,
     closeAt: null,
-    attempts: {},
-    untimedFailures: {},
+    attempts: dict(),
+    untimedFailures: dict(),
   };
 }
 
@@ -35,8 +35,15 @@ function emptyVm(name: string): VmState {
 export function normalizeState(state: CorrelatorState): CorrelatorState {
   state.pending ??= [];
   state.seq ??= 0;
-  state.vms ??= {};
-  for (const [name, vm] of Object.entries(state.vms)) state.vms[name] = { ...emptyVm(name), ...vm };
+  // VM and device names are keys: a snapshot parsed from JSON holds them on plain objects, where
+  // `__proto__` or `constructor` would not read back as data. Rebuild every name-keyed dictionary.
+  state.vms = toDict(state.vms, (v, name) => {
+    const vm = { ...emptyVm(name), ...(v as Partial<VmState>) };
+    vm.devices = toDict(vm.devices);
+    vm.attempts = toDict(vm.attempts);
+    vm.untimedFailures = toDict(vm.untimedFailures);
+    return vm;
+  });
   return state;
 }
 
@@ -83,8 +90,8 @@ export function resetSessionScratch(vm: VmState): void {
   vm.roleSettled = false;
   vm.evidenceRole = null;
   vm.closeAt = null;
-  vm.attempts = {};
-  vm.untimedFailures = {};
+  vm.attempts = dict();
+  vm.untimedFailures = dict();
 }
 
 /** Drop the least recently seen VMs without a session once there are too many (identity is cheap, not free). */

@@ -1,4 +1,4 @@
-import { isMigrationStatus, type VmRef } from '@switchover/model';
+import { dict, isMigrationStatus, type VmRef } from '@switchover/model';
 import { VFIO_DEVICES_COMMAND, type QmpReplyRecord } from '../records/types.js';
 import type { DecodeResult } from './types.js';
 import {
@@ -62,7 +62,7 @@ function parseReply(command: string, result: unknown, vm: VmRef | undefined): Pa
     }
     case 'query-migrate-capabilities': {
       if (!Array.isArray(result)) return UNKNOWN;
-      const capabilities: Record<string, boolean> = {};
+      const capabilities = dict<boolean>();
       for (const c of result) {
         if (isPlainObject(c) && typeof c.capability === 'string' && typeof c.state === 'boolean') {
           capabilities[c.capability] = c.state;
@@ -72,7 +72,7 @@ function parseReply(command: string, result: unknown, vm: VmRef | undefined): Pa
     }
     case VFIO_DEVICES_COMMAND: {
       if (!isPlainObject(result)) return UNKNOWN;
-      const devices: Record<string, string> = {};
+      const devices = dict<string>();
       for (const [id, host] of Object.entries(result)) if (typeof host === 'string') devices[id] = host;
       return decoded(null, { kind: 'vm-identity', devices });
     }
