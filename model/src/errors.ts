@@ -36,6 +36,8 @@ export const ERROR_TYPES = {
     messageNull: 'message_too_large',
     oversize: 'line_too_long',
     record: 'record_failed',
+    /** Handling one entry failed (counted, skipped; the input goes on). */
+    entry: 'entry_failed',
     checkpointRead: 'checkpoint_read',
     checkpointWrite: 'checkpoint_write',
   },
