@@ -66,6 +66,10 @@ export const ERROR_TYPES = {
     delete: 'delete_failed',
     snapshot: 'snapshot_failed',
     append: 'append_failed',
+    /** The filesystem was full: the recorder deleted its own oldest data to go on writing. */
+    diskFull: 'disk_full',
+    /** One snapshot with its segment does not fit under `recorder.maxBytes`. */
+    overCap: 'over_cap',
   },
   correlator: { transition: 'transition_failed' },
   sink: { handle: 'handle_failed' },
