@@ -104,8 +104,11 @@ export class JournaldSource implements Source {
     this.name = `${INPUTS.journald}:${this.instance}`;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? createLogger();
-    this.store = CheckpointFile.in(config.stateDir, journaldCheckpointName(config), (err) =>
-      callbacks.error(this.stage, ERRORS.checkpointWrite, err),
+    this.store = CheckpointFile.in(
+      config.stateDir,
+      journaldCheckpointName(config),
+      (err) => callbacks.error(this.stage, ERRORS.checkpointWrite, err),
+      callbacks.durable?.bind(callbacks),
     );
     this.toRecords = this.makeRecords(undefined);
     this.splitter = new LineSplitter({
