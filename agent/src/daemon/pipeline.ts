@@ -41,7 +41,7 @@ export interface Restored {
  * second time (read again from a position saved just before the crash) are skipped and counted.
  */
 export class Pipeline {
-  private readonly core: Ingest;
+  private core: Ingest;
   private queue: Promise<void> = Promise.resolve();
   private readonly clock: () => number;
   private readonly listeners = new Set<(effects: readonly Effect[]) => void>();
@@ -62,7 +62,14 @@ export class Pipeline {
     const { state, sinceSnapshot, recent } = await this.deps.recorder.load();
     let sessions = 0;
     if (state) {
-      const open = this.core.restore(state);
+      let open: Session[] = [];
+      try {
+        open = this.core.restore(state);
+      } catch (err) {
+        // A snapshot this version cannot use (damaged, or from elsewhere): start empty, say so.
+        this.failed(STAGES.recorder, ERROR_TYPES.recorder.read, err);
+        this.core = new Ingest(this.deps.correlator, this.deps.decode);
+      }
       this.dispatch(open.map((session) => ({ kind: 'session-opened', session })));
       sessions = open.length;
     }

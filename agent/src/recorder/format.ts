@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Observation, Session } from '@switchover/model';
 import type { CorrelatorState } from '../correlator/types.js';
+import { isSession } from './session-shape.js';
 
 /**
  * One line of a recorder segment. The payload is nested (never spread) so that no recorded field,
@@ -86,7 +87,7 @@ export class RecorderReader {
         // while session lines could not be written) it may be their only copy.
         for (const vm of Object.values(line.state.vms ?? {}))
           for (const s of [vm?.lastClosed, vm?.session])
-            if (s && typeof s.id === 'string' && !this.sessions.has(s.id)) this.sessions.set(s.id, s);
+            if (isSession(s) && !this.sessions.has(s.id)) this.sessions.set(s.id, s);
         return;
     }
   }
@@ -128,8 +129,7 @@ function parseLine(text: string): RecorderLine | null {
   const o = v as Record<string, unknown>;
   const isObj = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);
   if (o.t === 'obs' && isObservation(o.obs)) return o as unknown as RecorderLine;
-  if (o.t === 'session' && isObj(o.session) && typeof (o.session as Session).id === 'string')
-    return o as unknown as RecorderLine;
+  if (o.t === 'session' && isSession(o.session)) return o as unknown as RecorderLine;
   if (o.t === 'state' && isObj(o.state)) return o as unknown as RecorderLine;
   return null;
 }
