@@ -137,7 +137,8 @@ describe('SIGKILL of a real agent at random points of a real migration', () => {
           .waitForEvent(isMigrationStatus('completed'), 30_000)
           .then(() => Date.now() - t0);
         const speedUpAt = 100 + Math.random() * 1200;
-        const killAt = Math.random() * 4500;
+        // Up to 8 s: before, during and after completion, the 2 s close and the next 5-second snapshot.
+        const killAt = Math.random() * 8000;
         const speedUp = sleep(speedUpAt).then(() =>
           srcO.execute('migrate-set-parameters', { 'max-bandwidth': 1_000_000_000 }),
         );

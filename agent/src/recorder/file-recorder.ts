@@ -33,6 +33,8 @@ export interface FileRecorderOptions {
 }
 
 export const DEFAULT_RECORDER_MAX_BYTES = 64 * 1024 * 1024;
+/** Input positions wait at most this long for the recorder's fsync (one fsync serves every waiter). */
+export const SYNC_INTERVAL_MS = 200;
 const STAGE = STAGES.recorder;
 const ERRORS = ERROR_TYPES.recorder;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -65,6 +67,8 @@ export class FileRecorder implements Recorder {
   /** Sessions whose latest version could not be written: written again once the directory takes writes. */
   private readonly unsaved = new Set<string>();
   private stopped = false;
+  private nextSync: Promise<boolean> | null = null;
+  private lastSync = 0;
 
   constructor(options: FileRecorderOptions) {
     this.o = options;
@@ -138,16 +142,27 @@ export class FileRecorder implements Recorder {
     return [...this.live.values()];
   }
 
+  /**
+   * Not queued behind the writes: everything the caller handed off before asking is in the file
+   * already (its appends resolved), so an fsync started now covers it, and a line that detects a
+   * failure must not wait for a position's fsync. Callers share one fsync per SYNC_INTERVAL_MS: each
+   * sync occupies a thread the log inputs read with. A sync that races a segment roll fails and the
+   * caller asks again later.
+   */
   durable(): Promise<boolean> {
-    return this.enqueue(async () => {
-      if (this.gap || !this.state.writable) return false;
-      try {
-        await this.segs.sync();
-      } catch {
-        return false;
-      }
-      return true;
-    }).catch(() => false);
+    if (this.gap || !this.state.writable || this.stopped) return Promise.resolve(false);
+    this.nextSync ??= new Promise<boolean>((resolve) => {
+      const wait = Math.max(0, this.lastSync + SYNC_INTERVAL_MS - Date.now());
+      setTimeout(() => {
+        this.nextSync = null; // later callers wait for the next one: this one may start before their data
+        this.lastSync = Date.now();
+        this.segs.sync().then(
+          () => resolve(!this.gap && this.state.writable),
+          () => resolve(false),
+        );
+      }, wait).unref();
+    });
+    return this.nextSync;
   }
 
   health(): RecorderHealth {
