@@ -53,8 +53,15 @@ export function fieldValues(v: unknown): string[] | null | undefined {
   return out;
 }
 
-function first(values: string[] | null): string | undefined {
-  return values?.[0];
+/** A shape no journal field has (an object, nested arrays): the line is not an entry. */
+const BAD = Symbol('bad-field');
+
+/** The first value of a single-valued field without building the list (the hot path: a string). */
+function firstValue(v: unknown): string | undefined | typeof BAD {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return undefined;
+  const values = fieldValues(v);
+  return values === undefined ? BAD : (values?.[0] ?? undefined);
 }
 
 /** Split a message into lines: journald keeps embedded newlines; QEMU lines never span two. */
@@ -140,24 +147,20 @@ export function parseEntry(line: string): ParseResult {
     if (typeof full === 'string') return { ok: false, reason: full };
     o = full;
   }
-  const values = new Map<Field, string[] | null>();
-  for (const key of FIELDS) {
-    const v = fieldValues(o[key]);
-    if (v === undefined) return { ok: false, reason: 'bad-field' };
-    values.set(key, v);
-  }
-  const rt = first(values.get('__REALTIME_TIMESTAMP') ?? null);
-  const pid = first(values.get('_PID') ?? null);
-  const msg = values.get('MESSAGE') ?? null;
+  const msg = fieldValues(o.MESSAGE);
+  const rt = firstValue(o.__REALTIME_TIMESTAMP);
+  const pid = firstValue(o._PID);
+  const cursor = firstValue(o.__CURSOR);
+  const boot = firstValue(o._BOOT_ID);
+  const cmdline = firstValue(o._CMDLINE);
+  if (msg === undefined || rt === BAD || pid === BAD || cursor === BAD || boot === BAD || cmdline === BAD)
+    return { ok: false, reason: 'bad-field' };
   const entry: JournalEntry = { lines: msg === null ? null : messageLines(msg) };
-  const cursor = first(values.get('__CURSOR') ?? null);
   if (cursor) entry.cursor = cursor;
   // µs since the epoch, within the range a Date can print (a corrupt journal can say anything).
   if (rt && /^\d{1,19}$/.test(rt) && Number(rt) / 1000 <= MAX_DATE_MS) entry.realtimeMs = Number(rt) / 1000;
   if (pid && /^\d{1,10}$/.test(pid)) entry.pid = Number(pid);
-  const boot = first(values.get('_BOOT_ID') ?? null);
   if (boot) entry.bootId = boot;
-  const cmdline = first(values.get('_CMDLINE') ?? null);
   if (cmdline) entry.cmdline = cmdline;
   return { ok: true, entry };
 }
