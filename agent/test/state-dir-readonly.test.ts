@@ -52,6 +52,8 @@ describe.skipIf(mountUnavailable() !== null)('a real agent on a read-only state 
     const t0 = Date.now() - 60_000;
     writeFileSync(log, `${libvirtHeader({ vm: 'vm-ro', t0 }).join('\n')}\n`);
     agent = await startAgentProcess(config, port);
+    // Known at start (its first snapshot), not only after the first observation.
+    expect((await agent.get('/healthz')).status).toBe(503);
     appendFileSync(
       log,
       `${libvirtTime(t0 + 10_000)}: initiating migration\n${libvirtTime(t0 + 12_000)}: shutting down, reason=migrated\n`,

@@ -75,10 +75,9 @@ export class Pipeline {
     }
     for (const { at, obs } of sinceSnapshot) await this.step(obs, at);
     this.duplicates.seed(recent, this.clock());
-    if (sinceSnapshot.length > 0) {
-      await this.step(null);
-      await this.snapshot();
-    }
+    if (sinceSnapshot.length > 0) await this.step(null);
+    // Also the first write: a read-only or full state directory shows at start, not 5 s later.
+    await this.snapshot();
     return { sessions, replayed: sinceSnapshot.length };
   }
 
