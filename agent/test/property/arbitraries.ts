@@ -108,15 +108,13 @@ export const virshLine = fc.oneof(
   fc
     .tuple(vmName, time)
     .map(([vm, t]) => virshEvent(vm, 'SHUTDOWN', t, { guest: false, reason: 'host-signal' })),
-  fc
-    .tuple(vmName, deviceName, vfioState, time)
-    .map(([vm, d, s, t]) =>
-      virshEvent(vm, 'VFIO_MIGRATION', t, {
-        'device-id': d,
-        'qom-path': `/machine/peripheral/${d}`,
-        state: s,
-      }),
-    ),
+  fc.tuple(vmName, deviceName, vfioState, time).map(([vm, d, s, t]) =>
+    virshEvent(vm, 'VFIO_MIGRATION', t, {
+      'device-id': d,
+      'qom-path': `/machine/peripheral/${d}`,
+      state: s,
+    }),
+  ),
   fc.tuple(vmName, fc.jsonValue(), time).map(([vm, data, t]) => virshEvent(vm, 'MIGRATION', t, data)),
 );
 
