@@ -153,6 +153,49 @@ describe.skipIf(journaldUnavailable() !== null)('JournaldSource with a real jour
     }
   });
 
+  // A fault test that stays (issue 9): journalctl killed again and again at random points while
+  // entries keep arriving; each restart resumes after the last handed-off cursor.
+  it('journalctl killed repeatedly at random points: every line exactly once, in order', async () => {
+    const N = 600;
+    const c = collector(1);
+    const started: ChildProcess[] = [];
+    const spawnSpy: SpawnFn = (cmd, args, opts) => {
+      const child = spawnDyingWithParent(cmd, args, opts);
+      started.push(child);
+      return child;
+    };
+    const src = new JournaldSource(
+      {
+        host: 'h',
+        stateDir: dir,
+        namespace: ns.namespace,
+        startAt: 'all',
+        matches: ['SYSLOG_IDENTIFIER=killtest'],
+      },
+      c.cb,
+      { logger: quiet, spawn: spawnSpy, backoff: { initialMs: 50, maxMs: 100 } },
+    );
+    await src.start();
+    const lines = Array.from({ length: N }, (_, i) => `kill-test line ${String(i).padStart(4, '0')}`);
+    const KILLS = 6;
+    try {
+      for (let k = 0; k < KILLS; k++) {
+        await ns.writeLines(lines.slice((k * N) / KILLS, ((k + 1) * N) / KILLS), 'killtest');
+        await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
+        const running = started.at(-1);
+        if (running && running.exitCode === null) running.kill('SIGKILL');
+        await until(() => started.length > k + 1 || c.records.length >= N, 10_000);
+      }
+      await until(() => c.records.length >= N, 20_000);
+      await new Promise((r) => setTimeout(r, 500)); // room for duplicates to show up
+      expect(c.records.map((r) => r.text)).toEqual(lines);
+      expect(started.length).toBeGreaterThanOrEqual(KILLS);
+      expect(c.errors.every((e) => e.type === ERROR_TYPES.journald.childExit)).toBe(true);
+    } finally {
+      await src.stop();
+    }
+  });
+
   it('journalctl killed mid-stream is restarted after the cursor: every line exactly once; a new source resumes', async () => {
     const N = 300;
     const c = collector(2); // a slow consumer leaves output buffered in the pipe when the kill lands

@@ -23,15 +23,19 @@ async function tempDir(): Promise<string> {
 
 function recorder(stateDir: string, extra: Partial<ConstructorParameters<typeof FileRecorder>[0]> = {}) {
   const errors: string[] = [];
+  const failedWrites: string[] = [];
+  const health: boolean[] = [];
   const bytes: number[] = [];
   const r = new FileRecorder({
     stateDir,
     onError: (stage, type) => errors.push(`${stage}/${type}`),
+    onWriteFailed: (stage, type) => failedWrites.push(`${stage}/${type}`),
+    onHealth: (h) => health.push(h.writable),
     onBytes: (b) => bytes.push(b),
     ...extra,
   });
   recorders.push(r);
-  return { r, errors, bytes };
+  return { r, errors, failedWrites, health, bytes };
 }
 
 const obs = (i: number): Observation => ({
@@ -167,13 +171,20 @@ describe('FileRecorder', () => {
   it('rejects and counts a write when the state dir is unusable, and recovers when it is back', async () => {
     const dir = await tempDir();
     await appendFile(dir, 'a file where the directory should be');
-    const { r, errors } = recorder(dir);
+    const { r, errors, failedWrites, health } = recorder(dir);
     await expect(r.appendSession(session('vm1'))).rejects.toThrow();
-    expect(errors).toEqual(['recorder/init_failed']);
+    await expect(r.appendSession(session('vm1'))).rejects.toThrow();
+    // Every failed write is counted; the change of state is reported once, not once per write.
+    expect(failedWrites).toEqual(['recorder/init_failed', 'recorder/init_failed']);
+    expect(errors).toEqual([]);
+    expect(health).toEqual([false]);
+    expect(r.health()).toMatchObject({ writable: false, error: expect.stringMatching(/ENOTDIR|EEXIST/) });
     await rm(dir);
     await r.appendSession(session('vm2'));
+    expect(health).toEqual([false, true]);
     await r.flush();
     const content = await readRecorderFile(join(dir, 'recorder-000001.jsonl'));
-    expect(content.sessions.map((s) => s.vm)).toEqual(['vm2']);
+    // vm1's session, which could not be written while the directory was unusable, follows.
+    expect(content.sessions.map((s) => s.vm)).toEqual(['vm2', 'vm1']);
   });
 });

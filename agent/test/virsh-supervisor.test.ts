@@ -53,6 +53,36 @@ describe('ChildSupervisor', () => {
     return p;
   }
 
+  // Regression (issue 9.5): a handler that threw left the read loop while a `--follow` child kept
+  // running; nothing was read again and the supervisor waited for an exit that never came.
+  it('keeps reading a long-lived child after its stdout handler throws, and reports the failure', async () => {
+    const cmd = await script('follow', 'echo one; sleep 0.2; echo two; sleep 0.2; echo three; exec sleep 60');
+    const out: string[] = [];
+    const failures: unknown[] = [];
+    const sup = new ChildSupervisor({
+      command: cmd,
+      args: () => [],
+      onStdout: (chunk) => {
+        const text = chunk.toString().trim();
+        if (text === 'one') throw new Error('handler bug');
+        out.push(text);
+      },
+      onHandlerError: (err) => failures.push(err),
+      onStderrLine: () => {},
+      onStart: () => {},
+      onExit: () => {},
+    });
+    sup.start();
+    try {
+      await until(() => out.length >= 2, 5000);
+      expect(out).toEqual(['two', 'three']);
+      expect(failures.map((e) => (e as Error).message)).toEqual(['handler bug']);
+      expect(sup.running).toBe(true);
+    } finally {
+      await sup.stop();
+    }
+  });
+
   it('restarts an exiting child with growing delays and recomputes its arguments each time', async () => {
     const cmd = await script('quick', 'echo "$1"; exit 3');
     const starts: number[] = [];

@@ -36,6 +36,8 @@ export const ERROR_TYPES = {
     messageNull: 'message_too_large',
     oversize: 'line_too_long',
     record: 'record_failed',
+    /** Handling one entry failed (counted, skipped; the input goes on). */
+    entry: 'entry_failed',
     checkpointRead: 'checkpoint_read',
     checkpointWrite: 'checkpoint_write',
   },
@@ -64,6 +66,10 @@ export const ERROR_TYPES = {
     delete: 'delete_failed',
     snapshot: 'snapshot_failed',
     append: 'append_failed',
+    /** The filesystem was full: the recorder deleted its own oldest data to go on writing. */
+    diskFull: 'disk_full',
+    /** One snapshot with its segment does not fit under `recorder.maxBytes`. */
+    overCap: 'over_cap',
   },
   correlator: { transition: 'transition_failed' },
   sink: { handle: 'handle_failed' },

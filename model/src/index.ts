@@ -7,3 +7,4 @@ export * from './pair.js';
 export * from './telemetry.js';
 export * from './errors.js';
 export * from './table.js';
+export * from './dict.js';

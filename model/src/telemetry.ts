@@ -33,6 +33,9 @@ export const METRICS = {
   evictedSessions: 'switchover_evicted_sessions_total',
   openSessions: 'switchover_open_sessions',
   recorderBytes: 'switchover_recorder_bytes',
+  /** 1 while the state directory takes the recorder's writes, 0 while it is read-only, full or failing. */
+  stateWritable: 'switchover_state_writable',
+  duplicateObservations: 'switchover_duplicate_observations_total',
   buildInfo: 'switchover_build_info',
 } as const;
 

@@ -18,3 +18,4 @@ export { Orchestrator, isMigrationStatus, type QmpMessage } from './orchestrator
 export { startQemu, type QemuOptions, type QemuProcess } from './qemu.js';
 export { spawnOwned } from './spawn.js';
 export { freePort, until } from './wait.js';
+export { bindReadOnly, mountTmpfs, mountUnavailable, unmount } from './mounts.js';

@@ -37,6 +37,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   },
 };
 
+const oneLine = (err: unknown): string =>
+  (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).replace(/\s*\n\s*/g, ' ');
+
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
@@ -65,7 +68,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(`switchover ${name}: ${(err as Error).message}\n\n${cmd.help}`);
       return EXIT.usage;
     }
-    io.err(`switchover ${name}: ${(err as Error).stack ?? String(err)}\n`);
+    // One line: a stack trace is for developers (SWITCHOVER_DEBUG=1), not for the responder reading it.
+    const detail = io.env.SWITCHOVER_DEBUG ? ((err as Error).stack ?? String(err)) : oneLine(err);
+    io.err(`switchover ${name}: internal error: ${detail}\n`);
     return EXIT.runtime;
   }
 }

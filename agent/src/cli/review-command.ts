@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_SKEW_MS, isProblem } from '@switchover/model';
 import { DEFAULT_CORRELATOR_CONFIG } from '../correlator/index.js';
-import { review, ReviewInputError, type HostFile } from '../review/review.js';
+import { PIPE_IDLE_SECONDS } from '../review/input.js';
+import { REVIEW_LIMITS } from '../review/limits.js';
+import { review, ReviewInputError, ReviewLimitError, type HostFile } from '../review/review.js';
 import { toReviewJson } from '../review/render-json.js';
 import { renderReview } from '../review/render-text.js';
 import { EXIT, UsageError, type Io } from './usage.js';
@@ -23,13 +25,23 @@ Options:
   --vm NAME          VM name for files that name none (QMP transcripts, bare QEMU logs)
   --window SECONDS   destination attribution window after RESUME (default ${DEFAULT_CORRELATOR_CONFIG.windowMs / 1000})
   --skew SECONDS     clock skew allowed between hosts when pairing (default ${DEFAULT_SKEW_MS / 1000})
+  --max-size MIB     all files together may hold at most this much (default ${REVIEW_LIMITS.maxSizeMiB}; review
+                     needs about ten times as much memory)
+  --timeout SECONDS  give up after this long, reading included (default ${REVIEW_LIMITS.timeoutSeconds})
   --no-color         plain text even on a terminal
   -h, --help         this help
+
+A FILE may be a pipe (--host a=<(journalctl -o json ...)); one that sends nothing for ${PIPE_IDLE_SECONDS} s has no
+writer and is refused, as are directories, sockets and devices.
+A file still being written is reviewed as it was when review opened it. Failure lines outside every
+migration window are listed up to ${REVIEW_LIMITS.unattributedText} (--json: ${REVIEW_LIMITS.unattributedJson}); the output says how many more there were.
 
 Exit codes:
   0  every migration found is healthy (succeeded, cancelled, unverified or in progress)
   1  a failed migration or a silent destination failure was found
-  2  usage error, or a file that cannot be read or is not recognised (the message names it)
+  2  usage error, a file that cannot be read, is not recognised, or is over --max-size, or the
+     review took longer than --timeout (the message names the file or the limit)
+  3  internal error (a bug: the message says what failed)
 `;
 
 function parseHosts(values: string[]): HostFile[] {
@@ -48,6 +60,13 @@ function seconds(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
+function positive(name: string, what: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} expects ${what} above 0, got "${v}"`);
+  return n;
+}
+
 export async function reviewCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -57,6 +76,8 @@ export async function reviewCommand(argv: string[], io: Io): Promise<number> {
       vm: { type: 'string' },
       window: { type: 'string' },
       skew: { type: 'string' },
+      'max-size': { type: 'string' },
+      timeout: { type: 'string' },
       'no-color': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -70,15 +91,19 @@ export async function reviewCommand(argv: string[], io: Io): Promise<number> {
   const hosts = parseHosts(values.host ?? []);
   const windowS = seconds('window', values.window);
   const skewS = seconds('skew', values.skew);
+  const maxSizeMiB = positive('max-size', 'a size in MiB', values['max-size']);
+  const timeoutSeconds = positive('timeout', 'a number of seconds', values.timeout);
   let result;
   try {
     result = await review(hosts, {
       ...(values.vm ? { vm: values.vm } : {}),
       ...(skewS !== undefined ? { skewMs: skewS * 1000 } : {}),
       ...(windowS !== undefined ? { correlator: { windowMs: windowS * 1000 } } : {}),
+      ...(maxSizeMiB !== undefined ? { maxSizeMiB } : {}),
+      ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     });
   } catch (err) {
-    if (err instanceof ReviewInputError) {
+    if (err instanceof ReviewInputError || err instanceof ReviewLimitError) {
       io.err(`switchover review: ${err.message}\n`);
       return EXIT.usage;
     }

@@ -13,7 +13,10 @@ main(process.argv.slice(2), io).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`switchover: ${(err as Error).stack ?? String(err)}\n`);
+    const e = err as Error;
+    process.stderr.write(
+      `switchover: internal error: ${process.env.SWITCHOVER_DEBUG ? (e.stack ?? String(err)) : `${e.name}: ${e.message}`}\n`,
+    );
     process.exitCode = EXIT.runtime;
   },
 );

@@ -61,7 +61,7 @@ function onLateResume(ctx: Ctx, obs: RunStateObservation): void {
 export function onIdentity(ctx: Ctx, obs: VmIdentityObservation): void {
   const { vm } = ctx;
   if (obs.qemuVersion) vm.qemuVersion = obs.qemuVersion;
-  if (obs.devices) Object.assign(vm.devices, dict(obs.devices));
+  if (obs.devices) vm.devices = dict([...Object.entries(vm.devices), ...Object.entries(obs.devices)]);
   const hint = roleHintOf(obs);
   if (hint) vm.roleHint = hint;
   if (obs.incoming === true) onIncoming(ctx, obs);

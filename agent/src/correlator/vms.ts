@@ -1,4 +1,4 @@
-import { dict, type Observation } from '@switchover/model';
+import { dict, toDict, type Observation } from '@switchover/model';
 import {
   VM_STATES_PER_SESSION,
   type CorrelatorConfig,
@@ -42,15 +42,15 @@ export function normalizeState(state: CorrelatorState): CorrelatorState {
     'obs' in p ? p : { obs: p as unknown as Observation, process: null },
   );
   state.seq ??= 0;
-  // A snapshot comes back through JSON.parse: rebuild every name-keyed table without a prototype.
-  state.vms = dict(state.vms ?? {});
-  for (const [name, vm] of Object.entries(state.vms)) {
-    const full = { ...emptyVm(name), ...vm };
-    full.devices = dict(full.devices);
-    full.attempts = dict(full.attempts);
-    full.untimedFailures = dict(full.untimedFailures);
-    state.vms[name] = full;
-  }
+  // VM and device names are keys: a snapshot parsed from JSON holds them on plain objects, where
+  // `__proto__` or `constructor` would not read back as data. Rebuild every name-keyed dictionary.
+  state.vms = toDict(state.vms, (v, name) => {
+    const vm = { ...emptyVm(name), ...(v as Partial<VmState>) };
+    vm.devices = toDict(vm.devices);
+    vm.attempts = toDict(vm.attempts);
+    vm.untimedFailures = toDict(vm.untimedFailures);
+    return vm;
+  });
   return state;
 }
 

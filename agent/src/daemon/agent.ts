@@ -60,6 +60,24 @@ export class Agent {
       maxBytes: config.recorder.maxBytes,
       onBytes: (b) => this.metrics.recorderBytes(b),
       onError: error,
+      onWriteFailed: (stage, type) => this.metrics.error(stage, type),
+      onWarning: (message) => log.warn(message, { dir: config.stateDir }),
+      // One line per change: a full or read-only disk must not log once per observation.
+      onHealth: (h) => {
+        this.metrics.stateWritable(h.writable);
+        if (h.writable)
+          log.info('state directory writable again: recording and saving input positions', {
+            dir: config.stateDir,
+          });
+        else
+          log.error(
+            'state directory not writable: nothing is recorded and input positions are not saved until it is',
+            {
+              dir: config.stateDir,
+              err: h.error ?? undefined,
+            },
+          );
+      },
     });
     this.tracing = startTracing({
       serviceName: SERVICE_NAME,
@@ -95,6 +113,7 @@ export class Agent {
         this.metrics.sourceUp(s.input, s.instance, s.up);
       },
       error,
+      durable: () => this.pipeline.durable(),
     };
     this.sources = createSources(config, callbacks, {
       logger: log,
@@ -109,7 +128,11 @@ export class Agent {
   async start(): Promise<void> {
     const log = this.deps.logger;
     const restored = await this.pipeline.restore();
-    if (restored > 0) log.info('resumed open migrations from the flight recorder', { sessions: restored });
+    if (restored.sessions > 0 || restored.replayed > 0)
+      log.info('resumed open migrations from the flight recorder', {
+        sessions: restored.sessions,
+        replayed: restored.replayed,
+      });
     // Recent migrations keep their per-VM series across the restart (open ones were re-announced).
     this.vmSeries.restore(this.recorder.sessions(), new Set(this.pipeline.openSessions().map((s) => s.id)));
     const { http } = this.config;
@@ -119,7 +142,7 @@ export class Agent {
       registry: this.registry,
       recorder: this.recorder,
       hostName: this.config.host,
-      health: () => ({ running: this.running, host: this.config.host, inputs: [...this.inputs.values()] }),
+      health: () => this.health(),
       ...(http.tls
         ? { tls: { cert: readFileSync(http.tls.certFile), key: readFileSync(http.tls.keyFile) } }
         : {}),
@@ -145,6 +168,33 @@ export class Agent {
       http: this.http.url,
       inputs: this.sources.map((s) => s.name).join(','),
     });
+  }
+
+  /**
+   * `/healthz`: 200 only while running with a writable state directory. An agent that detects but
+   * cannot save (read-only or full disk) is `degraded` (503): a restart would lose what it saw.
+   */
+  private health(): {
+    running: boolean;
+    status: string;
+    host: string;
+    inputs: SourceStatus[];
+    stateDir: object;
+  } {
+    const storage = this.recorder.health();
+    const ok = this.running && storage.writable;
+    return {
+      running: ok,
+      status: ok ? 'ok' : this.running ? 'degraded' : 'unavailable',
+      host: this.config.host,
+      inputs: [...this.inputs.values()],
+      stateDir: {
+        path: this.config.stateDir,
+        writable: storage.writable,
+        ...(storage.error ? { error: storage.error } : {}),
+        since: new Date(storage.since).toISOString(),
+      },
+    };
   }
 
   /** Stop inputs first, drain and persist, then outputs; each step survives the others failing. */

@@ -1,92 +1,129 @@
 import { ERROR_TYPES, STAGES } from '@switchover/model';
-import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Observation, Session } from '@switchover/model';
 import type { CorrelatorState } from '../correlator/types.js';
-import { encodeLine, RecorderReader, SEGMENT_PATTERN, segmentName } from './format.js';
-import type { Recorder } from './types.js';
+import { encodeLine, RecorderReader } from './format.js';
+import { Placement, type LineKind } from './placement.js';
+import { Segments } from './segments.js';
+import type { Recorder, RecorderHealth, RecorderLoad } from './types.js';
 
 export interface FileRecorderOptions {
   /** Created if missing. */
   stateDir: string;
   /** Total size cap over all segments. Default 64 MiB. */
   maxBytes?: number;
-  /** Size at which a segment is closed and a new one started. Default maxBytes / 8. */
+  /** Size at which a segment is closed and a new one started. Default maxBytes / 8 (at least 4 snapshots). */
   segmentBytes?: number;
   /** Sessions kept in memory for `sessions()`. Default 5000 (most recently updated win). */
   maxSessions?: number;
+  /** Observations `load()` returns as `recent` (for skipping what an input delivers again). Default 10 000. */
+  recentObservations?: number;
   /** Wall clock for the `at` field of each line. */
   now?: () => number;
   /** Bytes on disk after every change, for `switchover_recorder_bytes`. */
   onBytes?: (bytes: number) => void;
-  /** A named failure (logged once and counted once by the caller). */
+  /** A named failure, logged once and counted once by the caller. */
   onError?: (stage: string, errorType: string, err: unknown) => void;
+  /** Every failed write, counted only: `onHealth` says once when writing stops and starts working again. */
+  onWriteFailed?: (stage: string, errorType: string) => void;
+  /** The state directory stopped or started taking writes. */
+  onHealth?: (health: RecorderHealth) => void;
+  /** Something the operator should know that is not a failure (a cap lowered to fit the filesystem). */
+  onWarning?: (message: string) => void;
 }
 
 export const DEFAULT_RECORDER_MAX_BYTES = 64 * 1024 * 1024;
+/** Input positions wait at most this long for the recorder's fsync (one fsync serves every waiter). */
+export const SYNC_INTERVAL_MS = 200;
 const STAGE = STAGES.recorder;
 const ERRORS = ERROR_TYPES.recorder;
-
-interface Segment {
-  n: number;
-  bytes: number;
-}
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
  * The flight recorder: JSON lines in `recorder-NNNNNN.jsonl` segments. Every write goes through one
- * promise chain, so lines land in call order even though each append is asynchronous. Each segment
- * begins with a copy of the latest snapshot, so deleting the oldest segments to honour the size cap
- * never loses the open sessions.
+ * promise chain, so lines land in call order. Each segment begins with a copy of the latest snapshot,
+ * so deleting the oldest segments to honour the cap never loses the state a restart needs; a segment
+ * holds at least four snapshots' worth, so copies never dominate (with 300 VMs they used to make the
+ * recorder twice its cap). It never takes more than half of its filesystem, so it cannot fill the
+ * disk by itself; a disk full anyway is met by deleting its own oldest segments, and a read-only,
+ * full or failing one is reported (`health()`, `onHealth`) and retried with every write.
  */
 export class FileRecorder implements Recorder {
-  private readonly dir: string;
-  private readonly maxBytes: number;
-  private readonly segmentBytes: number;
   private readonly maxSessions: number;
   private readonly now: () => number;
-  private readonly opts: FileRecorderOptions;
+  private readonly o: FileRecorderOptions;
+  private readonly segs: Segments;
+  private readonly placement: Placement;
   private queue: Promise<void> = Promise.resolve();
-  private segments: Segment[] = [];
-  private handle: FileHandle | null = null;
+  private opened = false;
+  /** The latest snapshot line (header of the next segment). */
   private lastState: string | null = null;
+  /** The latest snapshot without its input counter: an unchanged state is not written again. */
+  private lastStateKey: string | null = null;
+  /** An observation append failed since the last good snapshot: what was handled is not all on disk. */
+  private gap = false;
+  private state: RecorderHealth;
   private readonly live = new Map<string, Session>();
-  private ready: Promise<void> | null = null;
+  /** Sessions whose latest version could not be written: written again once the directory takes writes. */
+  private readonly unsaved = new Set<string>();
   private stopped = false;
+  private nextSync: Promise<boolean> | null = null;
+  private lastSync = 0;
 
   constructor(options: FileRecorderOptions) {
-    this.opts = options;
-    this.dir = options.stateDir;
-    this.maxBytes = options.maxBytes ?? DEFAULT_RECORDER_MAX_BYTES;
-    this.segmentBytes = Math.max(1, options.segmentBytes ?? Math.floor(this.maxBytes / 8));
+    this.o = options;
+    const maxBytes = options.maxBytes ?? DEFAULT_RECORDER_MAX_BYTES;
     this.maxSessions = options.maxSessions ?? 5000;
     this.now = options.now ?? Date.now;
+    this.segs = new Segments(options.stateDir);
+    this.placement = new Placement(this.segs, {
+      maxBytes,
+      segmentBytes: Math.max(1, options.segmentBytes ?? Math.floor(maxBytes / 8)),
+      fail: (type, err) => this.fail(type, err),
+      count: (type) => this.o.onWriteFailed?.(STAGE, type),
+      ...(options.onWarning ? { warn: options.onWarning } : {}),
+    });
+    this.state = { writable: true, error: null, since: this.now() };
   }
 
   appendObservations(obs: readonly Observation[]): Promise<void> {
     if (obs.length === 0) return this.enqueue(async () => {});
     const at = this.now();
-    return this.write(obs.map((o) => encodeLine({ t: 'obs', at, obs: o })).join(''));
+    return this.write(obs.map((o) => encodeLine({ t: 'obs', at, obs: o })).join(''), 'obs');
   }
 
   appendSession(session: Session): Promise<void> {
     this.remember(session);
-    return this.write(encodeLine({ t: 'session', at: this.now(), session }));
+    return this.write(encodeLine({ t: 'session', at: this.now(), session }), 'session').then(
+      () => void this.unsaved.delete(session.id),
+      (err: unknown) => {
+        this.unsaved.add(session.id);
+        throw err;
+      },
+    );
   }
 
   snapshot(state: CorrelatorState): Promise<void> {
+    // Ticks bump `seq` every 250 ms: compare without it, or an idle agent rewrites the same state forever.
+    const key = JSON.stringify({ ...state, seq: 0 });
+    if (key === this.lastStateKey && !this.gap && this.state.writable) return this.enqueue(async () => {});
     const line = encodeLine({ t: 'state', at: this.now(), state });
-    return this.enqueue(async () => {
-      this.lastState = line;
-      await this.writeNow(line).catch((err: unknown) => this.failed(ERRORS.write, err));
+    return this.write(line, 'state').then(() => {
+      this.lastStateKey = key;
     });
   }
 
   /** Reads every segment, oldest first. Call once at start-up, before the pipeline runs. */
-  load(): Promise<{ state: CorrelatorState | null; sessions: Session[] }> {
+  load(): Promise<RecorderLoad> {
     return this.enqueue(async () => {
-      const reader = new RecorderReader(false);
-      for (const seg of this.segments) {
-        const text = await readFile(join(this.dir, segmentName(seg.n)), 'utf8').catch((err: unknown) => {
+      const reader = new RecorderReader(false, this.o.recentObservations ?? 10_000);
+      try {
+        await this.open();
+      } catch (err) {
+        this.fail(ERRORS.read, err);
+      }
+      for (const seg of this.segs.list) {
+        const text = await readFile(this.segs.path(seg.n), 'utf8').catch((err: unknown) => {
           this.fail(ERRORS.read, err);
           return '';
         });
@@ -96,7 +133,8 @@ export class FileRecorder implements Recorder {
       if (content.badLines > 0)
         this.fail(ERRORS.tornLine, new Error(`${content.badLines} unreadable recorder line(s) skipped`));
       for (const s of content.sessions) this.remember(s);
-      return { state: content.state, sessions: content.sessions };
+      const { state, sessions, sinceSnapshot, recent } = content;
+      return { state, sessions, sinceSnapshot, recent };
     });
   }
 
@@ -104,11 +142,36 @@ export class FileRecorder implements Recorder {
     return [...this.live.values()];
   }
 
+  /**
+   * Not queued behind the writes: everything the caller handed off before asking is in the file
+   * already (its appends resolved), so an fsync started now covers it, and a line that detects a
+   * failure must not wait for a position's fsync. Callers share one fsync per SYNC_INTERVAL_MS: each
+   * sync occupies a thread the log inputs read with. A sync that races a segment roll fails and the
+   * caller asks again later.
+   */
+  durable(): Promise<boolean> {
+    if (this.gap || !this.state.writable || this.stopped) return Promise.resolve(false);
+    this.nextSync ??= new Promise<boolean>((resolve) => {
+      const wait = Math.max(0, this.lastSync + SYNC_INTERVAL_MS - Date.now());
+      setTimeout(() => {
+        this.nextSync = null; // later callers wait for the next one: this one may start before their data
+        this.lastSync = Date.now();
+        this.segs.sync().then(
+          () => resolve(!this.gap && this.state.writable),
+          () => resolve(false),
+        );
+      }, wait).unref();
+    });
+    return this.nextSync;
+  }
+
+  health(): RecorderHealth {
+    return { ...this.state };
+  }
+
   /** Waits for every queued write and forces the current segment to disk. */
   flush(): Promise<void> {
-    return this.enqueue(async () => {
-      await this.handle?.sync();
-    });
+    return this.enqueue(() => this.segs.sync());
   }
 
   async stop(): Promise<void> {
@@ -120,13 +183,12 @@ export class FileRecorder implements Recorder {
     }
     this.stopped = true;
     await this.queue.catch(() => {});
-    await this.handle?.close().catch(() => {});
-    this.handle = null;
+    await this.segs.close();
   }
 
   /** Total bytes of all segments. */
   bytes(): number {
-    return this.segments.reduce((sum, s) => sum + s.bytes, 0);
+    return this.segs.bytes;
   }
 
   private remember(s: Session): void {
@@ -134,32 +196,57 @@ export class FileRecorder implements Recorder {
     this.live.set(s.id, s);
     if (this.live.size > this.maxSessions) {
       const oldest = this.live.keys().next().value;
-      if (oldest !== undefined) this.live.delete(oldest);
+      if (oldest !== undefined) {
+        this.live.delete(oldest);
+        this.unsaved.delete(oldest);
+      }
     }
   }
 
-  private write(text: string): Promise<void> {
-    return this.enqueue(() => this.writeNow(text).catch((err: unknown) => this.failed(ERRORS.write, err)));
+  private write(text: string, kind: LineKind): Promise<void> {
+    return this.enqueue(async () => {
+      try {
+        await this.open();
+        // Set when its turn comes, not when asked: a segment rolled for an earlier line must not start
+        // with a state that already holds that line.
+        if (kind === 'state') this.lastState = text;
+        await this.placement.place(text, kind, this.lastState);
+      } catch (err) {
+        if (kind === 'obs') this.gap = true;
+        this.o.onWriteFailed?.(STAGE, this.opened ? ERRORS.write : ERRORS.init);
+        this.setHealth(false, err);
+        throw err;
+      }
+      if (kind === 'state') this.gap = false;
+      this.setHealth(true, null);
+      await this.writeUnsaved();
+      this.report();
+    });
   }
 
-  /** Reports a failure once here, then rejects: callers must not count it again. */
-  private failed(errorType: string, err: unknown): never {
-    this.fail(errorType, err);
-    throw err;
+  /** After a failing stretch: the sessions that changed meanwhile, so `/api/migrations` and review keep them. */
+  private async writeUnsaved(): Promise<void> {
+    for (const id of [...this.unsaved]) {
+      const session = this.live.get(id);
+      this.unsaved.delete(id);
+      if (!session) continue;
+      try {
+        await this.placement.place(
+          encodeLine({ t: 'session', at: this.now(), session }),
+          'session',
+          this.lastState,
+        );
+      } catch {
+        this.unsaved.add(id);
+        return;
+      }
+    }
   }
 
-  /**
-   * Runs `task` after every earlier one. The returned promise rejects if the task fails (so a caller
-   * that checkpoints after recording does not), but the chain itself carries on with the next task.
-   */
+  /** Runs `task` after every earlier one; the chain carries on whether it succeeds or not. */
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.stopped) throw new Error('recorder stopped');
-      this.ready ??= this.init().catch((err: unknown) => {
-        this.ready = null; // try again with the next write: the directory may come back
-        this.failed(ERRORS.init, err);
-      });
-      await this.ready;
       return task();
     };
     const result = this.queue.then(run, run);
@@ -170,73 +257,45 @@ export class FileRecorder implements Recorder {
     return result;
   }
 
-  /** Learns the existing segments; a segment a crash left without a final newline gets one, so the torn line stays alone. */
-  private async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const names = (await readdir(this.dir)).filter((f) => SEGMENT_PATTERN.test(f)).sort();
-    for (const name of names) {
-      const n = Number(SEGMENT_PATTERN.exec(name)?.[1]);
-      this.segments.push({ n, bytes: (await stat(join(this.dir, name))).size });
-    }
-    const last = this.segments.at(-1);
-    if (!last) return this.report();
-    const text = await readFile(join(this.dir, segmentName(last.n)), 'utf8');
-    // The last segment starts with a snapshot copy and holds every later one: the newest is in it.
-    const states = text.split('\n').filter((l) => l.startsWith('{"t":"state"'));
-    for (let i = states.length - 1; i >= 0 && this.lastState === null; i--) {
-      try {
-        JSON.parse(states[i] as string);
-        this.lastState = `${states[i]}\n`;
-      } catch {
-        // torn: try the one before
+  /** Learns the existing segments once; a failure is retried with the next write (the directory may come back). */
+  private async open(): Promise<void> {
+    if (this.opened) return;
+    try {
+      const text = await this.segs.open();
+      // The last segment starts with a snapshot copy and holds every later one: the newest is in it.
+      const states = text.split('\n').filter((l) => l.startsWith('{"t":"state"'));
+      for (let i = states.length - 1; i >= 0 && this.lastState === null; i--) {
+        try {
+          JSON.parse(states[i] as string);
+          this.lastState = `${states[i]}\n`;
+        } catch {
+          // torn: try the one before
+        }
       }
+      await this.placement.fitFilesystem();
+      this.opened = true;
+      this.report();
+    } catch (err) {
+      await this.segs.reset();
+      throw err;
     }
-    this.handle = await open(join(this.dir, segmentName(last.n)), 'a');
-    if (text.length > 0 && !text.endsWith('\n')) await this.append('\n');
-    this.report();
   }
 
-  private async writeNow(text: string): Promise<void> {
-    const current = this.segments.at(-1);
-    const headerBytes = this.lastState === null ? 0 : Buffer.byteLength(this.lastState);
-    const size = Buffer.byteLength(text);
-    // Roll only a segment that holds more than its snapshot header: a snapshot bigger than a segment must not loop.
-    if (!current || (current.bytes + size > this.segmentBytes && current.bytes > headerBytes))
-      await this.roll();
-    await this.append(text);
-    await this.enforceCap();
-    this.report();
-  }
-
-  private async roll(): Promise<void> {
-    const n = (this.segments.at(-1)?.n ?? 0) + 1;
-    await this.handle?.close();
-    this.handle = await open(join(this.dir, segmentName(n)), 'a');
-    this.segments.push({ n, bytes: 0 });
-    if (this.lastState !== null) await this.append(this.lastState);
-  }
-
-  private async append(text: string): Promise<void> {
-    const seg = this.segments.at(-1);
-    if (!this.handle || !seg) throw new Error('recorder has no open segment');
-    await this.handle.appendFile(text, 'utf8');
-    seg.bytes += Buffer.byteLength(text);
-  }
-
-  private async enforceCap(): Promise<void> {
-    while (this.segments.length > 1 && this.bytes() > this.maxBytes) {
-      const oldest = this.segments.shift() as Segment;
-      await unlink(join(this.dir, segmentName(oldest.n))).catch((err: unknown) =>
-        this.fail(ERRORS.delete, err),
-      );
+  private setHealth(writable: boolean, err: unknown): void {
+    if (writable === this.state.writable) {
+      if (!writable) this.state.error = message(err);
+      return;
     }
+    this.state = { writable, error: writable ? null : message(err), since: this.now() };
+    if (writable) this.placement.resetReports();
+    this.o.onHealth?.(this.health());
   }
 
   private report(): void {
-    this.opts.onBytes?.(this.bytes());
+    this.o.onBytes?.(this.bytes());
   }
 
   private fail(errorType: string, err: unknown): void {
-    this.opts.onError?.(STAGE, errorType, err);
+    this.o.onError?.(STAGE, errorType, err);
   }
 }

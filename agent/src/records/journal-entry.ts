@@ -16,32 +16,52 @@ export interface JournalEntry {
   lines: string[] | null;
 }
 
-export type ParseResult = { ok: true; entry: JournalEntry } | { ok: false; reason: 'json' | 'not-object' };
-
-type FieldValue = string | number[] | null | undefined | Array<string | number[]>;
+export type ParseResult =
+  | { ok: true; entry: JournalEntry }
+  | { ok: false; reason: 'json' | 'not-object' | 'bad-field' };
 
 function isByteArray(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((b) => typeof b === 'number');
 }
 
-/** Every value of a field as text; byte arrays are decoded as UTF-8 with U+FFFD for bad bytes. */
-export function fieldValues(v: unknown): string[] | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return [v];
-  if (isByteArray(v)) return [Buffer.from(v).toString('utf8')];
-  if (Array.isArray(v)) {
-    const out: string[] = [];
-    for (const item of v as FieldValue[]) {
-      const vals = fieldValues(item);
-      if (vals) out.push(...vals);
-    }
-    return out;
-  }
-  return [String(v)];
+/** One value as text: a string, a byte array (UTF-8, U+FFFD for bad bytes), or a scalar; else undefined. */
+function oneValue(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (isByteArray(v)) return Buffer.from(v).toString('utf8');
+  return undefined;
 }
 
-function first(v: unknown): string | undefined {
-  return fieldValues(v)?.[0];
+/**
+ * Every value of a field as text, `null` when absent or left out, or `undefined` when the value has
+ * a shape journalctl never prints (an object, arrays nested deeper than a repeated byte field): the
+ * line is then not an entry. Never throws: `String()` of an object whose `toString` is not a function
+ * does, and a parser that throws stopped the journald input for good (issue 9.5).
+ */
+export function fieldValues(v: unknown): string[] | null | undefined {
+  if (v === null || v === undefined) return null;
+  const single = oneValue(v);
+  if (single !== undefined) return [single];
+  if (!Array.isArray(v)) return undefined;
+  const out: string[] = [];
+  for (const item of v as unknown[]) {
+    if (item === null) continue;
+    const text = oneValue(item);
+    if (text === undefined) return undefined;
+    out.push(text);
+  }
+  return out;
+}
+
+/** A shape no journal field has (an object, nested arrays): the line is not an entry. */
+const BAD = Symbol('bad-field');
+
+/** The first value of a single-valued field without building the list (the hot path: a string). */
+function firstValue(v: unknown): string | undefined | typeof BAD {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return undefined;
+  const values = fieldValues(v);
+  return values === undefined ? BAD : (values?.[0] ?? undefined);
 }
 
 /** Split a message into lines: journald keeps embedded newlines; QEMU lines never span two. */
@@ -54,6 +74,9 @@ export function messageLines(values: string[]): string[] {
   }
   return out;
 }
+
+/** The largest epoch ms a `Date` represents. */
+const MAX_DATE_MS = 8.64e15;
 
 /** The fields the agent reads; a journal entry carries twenty-odd others it never needs. */
 const FIELDS = ['MESSAGE', '__CURSOR', '__REALTIME_TIMESTAMP', '_PID', '_BOOT_ID', '_CMDLINE'] as const;
@@ -124,17 +147,20 @@ export function parseEntry(line: string): ParseResult {
     if (typeof full === 'string') return { ok: false, reason: full };
     o = full;
   }
-  const rt = first(o.__REALTIME_TIMESTAMP);
-  const pid = first(o._PID);
   const msg = fieldValues(o.MESSAGE);
+  const rt = firstValue(o.__REALTIME_TIMESTAMP);
+  const pid = firstValue(o._PID);
+  const cursor = firstValue(o.__CURSOR);
+  const boot = firstValue(o._BOOT_ID);
+  const cmdline = firstValue(o._CMDLINE);
+  if (msg === undefined || rt === BAD || pid === BAD || cursor === BAD || boot === BAD || cmdline === BAD)
+    return { ok: false, reason: 'bad-field' };
   const entry: JournalEntry = { lines: msg === null ? null : messageLines(msg) };
-  const cursor = first(o.__CURSOR);
   if (cursor) entry.cursor = cursor;
-  if (rt && /^\d+$/.test(rt)) entry.realtimeMs = Number(rt) / 1000;
-  if (pid && /^\d+$/.test(pid)) entry.pid = Number(pid);
-  const boot = first(o._BOOT_ID);
+  // µs since the epoch, within the range a Date can print (a corrupt journal can say anything).
+  if (rt && /^\d{1,19}$/.test(rt) && Number(rt) / 1000 <= MAX_DATE_MS) entry.realtimeMs = Number(rt) / 1000;
+  if (pid && /^\d{1,10}$/.test(pid)) entry.pid = Number(pid);
   if (boot) entry.bootId = boot;
-  const cmdline = first(o._CMDLINE);
   if (cmdline) entry.cmdline = cmdline;
   return { ok: true, entry };
 }

@@ -6,6 +6,7 @@ import { PidVmCache } from '../records/pid-vm-cache.js';
 import { guestName } from '../records/qemu-cmdline.js';
 import type { RawRecord } from '../records/types.js';
 import type { FileKind } from './detect.js';
+import type { Deadline } from './limits.js';
 
 export interface FileInput {
   host: string;
@@ -15,6 +16,7 @@ export interface FileInput {
   lines: string[];
   /** VM for files that do not name one (QMP transcripts, bare QEMU logs). */
   defaultVm: string;
+  deadline?: Deadline;
 }
 
 /** The VM a libvirt log or QEMU log belongs to: its `-name guest=…` command-line line, else the default. */
@@ -48,6 +50,9 @@ function withNeighbours(
   return out;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function origin(kind: OriginKind, file: string, line: number): Origin {
   return { kind, file, line };
 }
@@ -57,6 +62,7 @@ function logRecords(f: FileInput, kind: OriginKind): RawRecord[] {
   const n = withNeighbours(f.lines);
   const out: RawRecord[] = [];
   f.lines.forEach((text, i) => {
+    f.deadline?.tick();
     if (text === '') return;
     const neighbours = n[i];
     out.push({
@@ -74,7 +80,7 @@ function logRecords(f: FileInput, kind: OriginKind): RawRecord[] {
 
 function virshRecords(f: FileInput): RawRecord[] {
   return f.lines.flatMap((text, i) =>
-    text === ''
+    (f.deadline?.tick(), text === '')
       ? []
       : [
           {
@@ -100,7 +106,8 @@ async function journalRecords(f: FileInput): Promise<RawRecord[]> {
   for (const [i, line] of f.lines.entries()) {
     if (line.trim() === '') continue;
     const parsed = parseEntry(line);
-    if (parsed.ok) out.push(...(await reader.records(parsed.entry, { line: i + 1 })));
+    f.deadline?.tick();
+    if (parsed.ok) for (const r of await reader.records(parsed.entry, { line: i + 1 })) out.push(r);
   }
   return out;
 }
@@ -114,26 +121,30 @@ function qmpRecords(f: FileInput): RawRecord[] {
   const commands = new Map<string, string>();
   const out: RawRecord[] = [];
   f.lines.forEach((line, i) => {
+    f.deadline?.tick();
     if (line.trim() === '') return;
-    let msg: Record<string, unknown>;
+    let msg: unknown;
     let arrival = 0;
     try {
-      const o = JSON.parse(line) as Record<string, unknown>;
+      const o: unknown = JSON.parse(line);
+      if (!isObject(o)) return;
       if ('dir' in o) {
-        if (typeof o.recv_ts === 'number') arrival = o.recv_ts * 1000;
+        if (typeof o.recv_ts === 'number' && Number.isFinite(o.recv_ts)) arrival = o.recv_ts * 1000;
         if (typeof o.line !== 'string') return;
-        msg = JSON.parse(o.line) as Record<string, unknown>;
+        msg = JSON.parse(o.line);
       } else msg = o;
     } catch {
       return;
     }
+    // Any JSON value can sit on a line: only objects are QMP messages.
+    if (!isObject(msg)) return;
     const at = origin('qmp-transcript', f.file, i + 1);
     if (typeof msg.execute === 'string' && msg.id !== undefined)
       commands.set(JSON.stringify(msg.id), msg.execute);
     else if (typeof msg.event === 'string')
       out.push({ kind: 'qmp-event', host: f.host, vm, arrival, origin: at, event: msg as never });
     else if ('QMP' in msg) {
-      const version = (msg.QMP as { version?: unknown }).version;
+      const version = isObject(msg.QMP) ? msg.QMP.version : undefined;
       out.push({
         kind: 'qmp-reply',
         host: f.host,

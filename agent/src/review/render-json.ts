@@ -1,10 +1,9 @@
 import type { Migration, Session } from '@switchover/model';
 import { basisOf } from './basis.js';
 import { keyEvidence } from './evidence.js';
+import { isoTime as iso } from './dates.js';
+import { REVIEW_LIMITS } from './limits.js';
 import type { ReviewResult } from './review.js';
-
-const iso = (ms: number | null): string | null =>
-  ms === null || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
 
 function side(s: Session | null) {
   return s ? { host: s.host, start: iso(s.start), end: iso(s.end), outcome: s.outcome, role: s.role } : null;
@@ -31,11 +30,17 @@ function migration(m: Migration) {
   };
 }
 
-/** The shape of agent/contracts/review-output.schema.json (fields may be added, never renamed). */
-export function toReviewJson(r: ReviewResult) {
+/**
+ * The shape of the review-output JSON schema (fields may be added, never renamed). The list of
+ * failure lines outside every migration is bounded; `unattributedTotal` says how many there were.
+ */
+export function toReviewJson(r: ReviewResult, maxUnattributed: number = REVIEW_LIMITS.unattributedJson) {
+  const shown = r.unattributed.slice(0, maxUnattributed);
   return {
     migrations: r.migrations.map(migration),
-    unattributed: r.unattributed.map((o) => ({
+    unattributedTotal: r.unattributed.length,
+    unattributedOmitted: r.unattributed.length - shown.length,
+    unattributed: shown.map((o) => ({
       host: o.host,
       file: o.origin.file ?? null,
       line: o.origin.line ?? null,

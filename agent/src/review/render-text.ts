@@ -3,11 +3,15 @@ import { basisOf, completionOffsetMs } from './basis.js';
 import { keyEvidence, timeline, type SideEvidence } from './evidence.js';
 import type { ReviewResult } from './review.js';
 import { lineTimestamp, messageStart } from '../decoders/index.js';
+import { isoTime } from './dates.js';
+import { REVIEW_LIMITS } from './limits.js';
 
 export interface TextOptions {
   color: boolean;
   /** Print the merged timeline of both hosts (default true). */
   timeline?: boolean;
+  /** Failure lines outside every migration listed at most (default REVIEW_LIMITS.unattributedText). */
+  maxUnattributed?: number;
 }
 
 const VERDICT_TEXT: Record<Verdict, string> = {
@@ -33,8 +37,10 @@ const VERDICT_COLOR: Record<Verdict, string> = {
 const SKEW_NOTE_MS = 2000;
 
 const paint = (on: boolean, code: string, s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
-const clock = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-const secs = (ms: number): string => `${ms >= 0 ? '+' : '-'}${(Math.abs(ms) / 1000).toFixed(3)} s`;
+const clock = (ms: number): string =>
+  isoTime(ms)?.replace('T', ' ').replace('Z', '') ?? '(no printable time)';
+const secs = (ms: number): string =>
+  Number.isFinite(ms) ? `${ms >= 0 ? '+' : '-'}${(Math.abs(ms) / 1000).toFixed(3)} s` : '?';
 const STATUS = /"status":\s*"([a-z-]+)"|new state ([a-z-]+)/;
 
 /** A short label for one timeline entry. */
@@ -125,9 +131,15 @@ export function renderReview(r: ReviewResult, opts: TextOptions): string {
   if (r.migrations.length === 0) parts.push('No migration found in these files.');
   for (const m of r.migrations) parts.push('', renderMigration(m, opts));
   if (r.unattributed.length) {
+    const max = opts.maxUnattributed ?? REVIEW_LIMITS.unattributedText;
     parts.push('', 'Device failure lines outside every migration window (not attributed to any migration):');
-    for (const o of r.unattributed)
+    for (const o of r.unattributed.slice(0, max))
       parts.push(`  ${o.host}  ${o.origin.file ?? ''}:${o.origin.line ?? '?'}  ${o.raw ?? ''}`);
+    const left = r.unattributed.length - max;
+    if (left > 0)
+      parts.push(
+        `  … and ${left} more such line${left === 1 ? '' : 's'}, not shown (--json lists up to ${REVIEW_LIMITS.unattributedJson})`,
+      );
   }
   const problems = r.migrations.filter((m) => isProblem(m.verdict)).length;
   parts.push(

@@ -1,10 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import { pairSessions, type Migration, type Observation, type Session } from '@switchover/model';
 import type { CorrelatorConfig, Effect } from '../correlator/index.js';
 import { Ingest, Replay } from '../ingest/ingest.js';
-import { readRecorderFile } from '../recorder/format.js';
+import { RecorderReader } from '../recorder/format.js';
 import { detectKind, type FileKind } from './detect.js';
+import { readInput } from './input.js';
+import { budget, REVIEW_LIMITS, ReviewInputError, type Deadline, type ReviewBudget } from './limits.js';
 import { fileToRecords, vmOfLog } from './records.js';
+
+export { ReviewInputError, ReviewLimitError } from './limits.js';
 
 export interface HostFile {
   host: string;
@@ -16,6 +19,10 @@ export interface ReviewOptions {
   vm?: string;
   skewMs?: number;
   correlator?: Partial<CorrelatorConfig>;
+  /** All input files together, MiB. Default REVIEW_LIMITS.maxSizeMiB. */
+  maxSizeMiB?: number;
+  /** The whole review, seconds. Default REVIEW_LIMITS.timeoutSeconds. */
+  timeoutSeconds?: number;
 }
 
 export interface ReviewedFile {
@@ -32,44 +39,24 @@ export interface ReviewResult {
   unattributed: Observation[];
 }
 
-/** A file that cannot be reviewed; the message names it. */
-export class ReviewInputError extends Error {
-  constructor(
-    readonly path: string,
-    reason: string,
-  ) {
-    super(`${path}: ${reason}`);
-    this.name = 'ReviewInputError';
-  }
-}
-
-async function readLines(path: string): Promise<string[]> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new ReviewInputError(
-      path,
-      e.code === 'ENOENT'
-        ? 'no such file'
-        : e.code === 'EISDIR'
-          ? 'is a directory, not a file'
-          : `cannot read: ${e.message}`,
-    );
-  }
+async function readLines(path: string, b: ReviewBudget): Promise<string[]> {
+  const buf = await readInput(path, b);
+  if (buf.length === 0) throw new ReviewInputError(path, 'is empty');
   if (buf.subarray(0, 8192).includes(0))
     throw new ReviewInputError(
       path,
       'binary file: not a log, journal export or transcript this review understands',
     );
-  return buf.toString('utf8').split(/\r?\n/);
+  // A UTF-8 byte-order mark (editors on other systems add one) is not part of the first line.
+  const start = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  return buf.toString('utf8', start).split(/\r?\n/);
 }
 
 /** Run one host's observations through the live correlator, in time order, and collect its sessions. */
 function correlateHost(
   ingest: Ingest,
   observations: Observation[],
+  deadline: Deadline,
 ): { sessions: Session[]; unattributed: Observation[] } {
   // Stable sort: equal times keep file order (a RESUME and its failure line, a command line's lines).
   const ordered = observations.map((o, i) => ({ o, i })).sort((a, b) => a.o.time - b.o.time || a.i - b.i);
@@ -82,17 +69,31 @@ function correlateHost(
       else sessions.set(e.session.id, e.session);
     }
   };
-  for (const { o } of ordered) collect(replay.observe(o));
+  for (const { o } of ordered) {
+    deadline.tick();
+    collect(replay.observe(o));
+  }
   const end = replay.end();
   collect(end.effects);
   for (const s of end.open) sessions.set(s.id, s);
   return { sessions: [...sessions.values()], unattributed };
 }
 
+/** A recorder file's sessions, from the lines already read (within the budget). */
+function recorderContent(lines: readonly string[]) {
+  const reader = new RecorderReader(false);
+  for (const l of lines) if (l.trim() !== '') reader.addLine(l);
+  return reader.result();
+}
+
 export async function review(inputs: readonly HostFile[], opts: ReviewOptions = {}): Promise<ReviewResult> {
+  const b = budget(
+    opts.maxSizeMiB ?? REVIEW_LIMITS.maxSizeMiB,
+    opts.timeoutSeconds ?? REVIEW_LIMITS.timeoutSeconds,
+  );
   const loaded = await Promise.all(
     inputs.map(async (f) => {
-      const lines = await readLines(f.path);
+      const lines = await readLines(f.path, b);
       const kind = detectKind(lines);
       if (!kind)
         throw new ReviewInputError(
@@ -115,8 +116,8 @@ export async function review(inputs: readonly HostFile[], opts: ReviewOptions = 
     let host = byHost.get(f.host);
     if (!host) byHost.set(f.host, (host = { ingest: new Ingest(opts.correlator), observations: [] }));
     if (f.kind === 'recorder') {
-      const { sessions } = await readRecorderFile(f.path);
-      recorded.push(...sessions.map((s) => ({ ...s, host: f.host })));
+      const { sessions } = recorderContent(f.lines);
+      for (const s of sessions) recorded.push({ ...s, host: f.host });
       continue;
     }
     const records = await fileToRecords({
@@ -125,15 +126,19 @@ export async function review(inputs: readonly HostFile[], opts: ReviewOptions = 
       kind: f.kind,
       lines: f.lines,
       defaultVm,
+      deadline: b.deadline,
     });
-    for (const record of records) host.observations.push(...host.ingest.decode(record).observations);
+    for (const record of records) {
+      b.deadline.tick();
+      for (const o of host.ingest.decode(record).observations) host.observations.push(o);
+    }
   }
   const sessions: Session[] = [...recorded];
   const unattributed: Observation[] = [];
   for (const { ingest, observations } of byHost.values()) {
-    const r = correlateHost(ingest, observations);
-    sessions.push(...r.sessions);
-    unattributed.push(...r.unattributed);
+    const r = correlateHost(ingest, observations, b.deadline);
+    for (const s of r.sessions) sessions.push(s);
+    for (const o of r.unattributed) unattributed.push(o);
   }
   return {
     files: loaded.map((f) => ({ host: f.host, path: f.path, kind: f.kind, lines: f.lines.length })),

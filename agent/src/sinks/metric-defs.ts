@@ -114,6 +114,17 @@ export function createMetrics(registry: Registry, version: string) {
       help: 'Bytes the flight recorder occupies in the state directory.',
       registers,
     }),
+    stateWritableGauge: new Gauge({
+      name: METRICS.stateWritable,
+      help: "Whether the state directory takes the flight recorder's writes (1) or not (0: read-only, full or failing; nothing is saved and input positions stay put until it recovers).",
+      registers,
+    }),
+    duplicates: new Counter({
+      name: METRICS.duplicateObservations,
+      help: 'Observations an input delivered again after a restart (already recorded before it), by input: skipped.',
+      labelNames: [input],
+      registers,
+    }),
   };
   new Gauge({
     name: METRICS.buildInfo,

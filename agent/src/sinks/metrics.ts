@@ -56,6 +56,7 @@ export class MetricsSink implements EffectSink, SelfMetrics {
       for (const o of SIDE_OUTCOMES) this.m.sessions.inc({ [role]: r, [outcome]: o }, 0);
     }
     for (const v of VERDICTS) this.m.verdicts.inc({ [verdict]: v }, 0);
+    this.m.stateWritableGauge.set(1);
   }
 
   handle(effects: readonly Effect[], _now?: number): void {
@@ -172,6 +173,12 @@ export class MetricsSink implements EffectSink, SelfMetrics {
   }
   recorderBytes(n: number): void {
     this.m.recorderBytesGauge.set(n);
+  }
+  stateWritable(writable: boolean): void {
+    this.m.stateWritableGauge.set(writable ? 1 : 0);
+  }
+  duplicate(input: string): void {
+    this.m.duplicates.inc({ [LABELS.input]: input });
   }
 
   async stop(): Promise<void> {

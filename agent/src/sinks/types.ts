@@ -14,4 +14,6 @@ export interface SelfMetrics {
   sourceUp(input: string, instance: string, up: boolean): void;
   journalLag(seconds: number): void;
   openSessions(n: number): void;
+  /** An observation already recorded before a restart, delivered again by an input: skipped. */
+  duplicate(input: string): void;
 }

@@ -7,22 +7,33 @@ import path from 'node:path';
  * Writes are atomic (tmp file + fsync + rename) so a crash leaves either the old or the new value,
  * never a torn file. Saves are coalesced: while one write is in flight only the newest pending value
  * is kept, so a source may call `save()` after every hand-off without queueing a write per record.
- * Callers save only *after* the record was handed off; coalescing only drops intermediate values,
- * so the file never runs ahead of what was recorded.
+ * Callers save only *after* the record was handed off; coalescing only drops intermediate values.
+ * With a `gate` (the flight recorder's `durable()`), a value is written only once everything handed
+ * off before it is on disk: while the recorder cannot write, positions stay where they were, and a
+ * restart reads those records again instead of forgetting them.
  */
 export class CheckpointFile<T> {
   private pending: { value: T } | null = null;
   private writing: Promise<void> | null = null;
   private lastError: unknown = null;
+  private retry: NodeJS.Timeout | null = null;
 
   constructor(
     readonly file: string,
     /** Called when a write fails; the next save retries. */
     private readonly onError: (err: unknown) => void = () => {},
+    /** Resolves true when the value may be written; false holds it (retried every `retryMs`). */
+    private readonly gate?: () => Promise<boolean>,
+    private readonly retryMs = 1000,
   ) {}
 
-  static in<T>(stateDir: string, name: string, onError?: (err: unknown) => void): CheckpointFile<T> {
-    return new CheckpointFile<T>(path.join(stateDir, name), onError);
+  static in<T>(
+    stateDir: string,
+    name: string,
+    onError?: (err: unknown) => void,
+    gate?: () => Promise<boolean>,
+  ): CheckpointFile<T> {
+    return new CheckpointFile<T>(path.join(stateDir, name), onError, gate);
   }
 
   /** The saved value, `undefined` when none exists. Throws on unreadable or corrupt JSON. */
@@ -44,14 +55,32 @@ export class CheckpointFile<T> {
     return this.writing;
   }
 
-  /** Wait until every value saved so far is on disk. */
+  /** Wait until every value saved so far is on disk (or held back by the gate), and stop retrying. */
   async flush(): Promise<void> {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    if (this.pending && !this.writing) this.writing = this.drain();
     while (this.writing) await this.writing;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+  }
+
+  /** Whether a value is held back by the gate. */
+  get held(): boolean {
+    return this.pending !== null && this.writing === null;
   }
 
   private async drain(): Promise<void> {
     try {
       while (this.pending) {
+        if (this.gate && !(await this.gate().catch(() => false))) {
+          this.retry ??= setTimeout(() => {
+            this.retry = null;
+            if (this.pending && !this.writing) this.writing = this.drain();
+          }, this.retryMs).unref();
+          return;
+        }
+        if (!this.pending) return;
         const { value } = this.pending;
         this.pending = null;
         try {

@@ -54,8 +54,13 @@ export interface SupervisorOptions {
   stableMs?: number;
   /** Grace between SIGTERM and SIGKILL in `stop()`. */
   killTimeoutMs?: number;
-  /** Called for each stdout chunk; the next chunk is read only after the promise settles (backpressure). */
+  /**
+   * Called for each stdout chunk; the next chunk is read only after the promise settles (backpressure).
+   * It should not throw; if it does, the chunk is reported to `onHandlerError` and reading goes on.
+   */
   onStdout(chunk: Buffer): void | Promise<void>;
+  /** A chunk whose handler threw (a bug or an input nobody foresaw): reported, never the end of the stream. */
+  onHandlerError?(err: unknown): void;
   onStderrLine(line: string): void;
   onStart(child: ChildProcess): void;
   /** Called after the child is gone and its stdout fully handled, before the restart is scheduled. */
@@ -159,7 +164,13 @@ export class ChildSupervisor {
       if (child.stdout) {
         for await (const chunk of child.stdout) {
           if (this.stopping) break;
-          await this.o.onStdout(chunk as Buffer);
+          // Leaving this loop while the child runs would stop reading a `--follow` child that never
+          // exits: its pipe fills and the input is dead for good (issue 9.5).
+          try {
+            await this.o.onStdout(chunk as Buffer);
+          } catch (err) {
+            this.o.onHandlerError?.(err);
+          }
         }
       }
     } catch {

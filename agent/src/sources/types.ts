@@ -22,4 +22,10 @@ export interface SourceCallbacks {
   status(s: SourceStatus): void;
   /** A named failure: logged once and counted once with `stage` and `error_type`. */
   error(stage: string, errorType: string, err: unknown): void;
+  /**
+   * Whether everything handed off so far is durably recorded. Inputs that save positions (journal
+   * cursor, file offsets) save them only when this says so: a position must never run ahead of what
+   * a restart can recover.
+   */
+  durable?(): Promise<boolean>;
 }

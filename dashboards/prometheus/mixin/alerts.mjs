@@ -111,6 +111,16 @@ export function alertGroups(c) {
         `${c.journalLagThresholdSeconds}s behind their timestamps for ${c.journalLagFor}. Alerts for migrations on ` +
         `this host arrive that much later.`,
     }),
+    rule('SwitchoverStateNotWritable', {
+      expr: `${METRICS.stateWritable} == 0`,
+      for: c.stateNotWritableFor,
+      severity: 'warning',
+      summary: `Switchover agent on {{ $labels.instance }} cannot write its state directory`,
+      description:
+        `The agent on {{ $labels.instance }} has not been able to write its state directory for ` +
+        `${c.stateNotWritableFor} (read-only, full or failing). It still detects and alerts, but records ` +
+        `nothing for review and saves no input position: a restart now would lose what it saw since.`,
+    }),
     rule('SwitchoverAgentDown', {
       expr: `up{${c.agentSelector}} == 0`,
       for: c.agentDownFor,

@@ -43,6 +43,9 @@ export const CONFIG = {
   journalLagThresholdSeconds: 60,
   journalLagFor: '10m',
 
+  /** The agent's state directory (flight recorder, input positions) not writable this long. */
+  stateNotWritableFor: '5m',
+
   /** The agent's own scrape target down (or unreachable) this long. */
   agentDownFor: '5m',
 

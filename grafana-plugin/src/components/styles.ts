@@ -30,28 +30,30 @@ export function verdictColors(theme: GrafanaTheme2, v: Verdict): { bg: string; f
   }
 }
 
-const PHASE_COLORS: Record<string, string> = {
-  setup: 'purple',
-  active: 'blue',
-  'pre-switchover': 'yellow',
-  device: 'orange',
-  completed: 'green',
-  cancelling: 'red',
-  postcopy: 'super-light-blue',
-};
-const STATE_COLORS: Record<string, string> = {
-  RUNNING: 'green',
-  RUNNING_P2P: 'semi-dark-green',
-  STOP: 'text',
-  STOP_COPY: 'orange',
-  PRE_COPY: 'yellow',
-  PRE_COPY_P2P: 'semi-dark-yellow',
-  RESUMING: 'blue',
-  ERROR: 'red',
-};
+// Maps, not object literals: labels come from the frames (whatever wrote the spans), and a phase
+// called `constructor` must not read an inherited member as its colour name.
+const PHASE_COLORS = new Map<string, string>([
+  ['setup', 'purple'],
+  ['active', 'blue'],
+  ['pre-switchover', 'yellow'],
+  ['device', 'orange'],
+  ['completed', 'green'],
+  ['cancelling', 'red'],
+  ['postcopy', 'super-light-blue'],
+]);
+const STATE_COLORS = new Map<string, string>([
+  ['RUNNING', 'green'],
+  ['RUNNING_P2P', 'semi-dark-green'],
+  ['STOP', 'text'],
+  ['STOP_COPY', 'orange'],
+  ['PRE_COPY', 'yellow'],
+  ['PRE_COPY_P2P', 'semi-dark-yellow'],
+  ['RESUMING', 'blue'],
+  ['ERROR', 'red'],
+]);
 
 export function segmentColor(theme: GrafanaTheme2, kind: 'phase' | 'state', label: string): string {
-  const name = (kind === 'phase' ? PHASE_COLORS : STATE_COLORS)[label];
+  const name = (kind === 'phase' ? PHASE_COLORS : STATE_COLORS).get(label);
   if (name === 'text' || name === undefined) {
     return theme.colors.text.disabled;
   }

@@ -104,8 +104,11 @@ export class JournaldSource implements Source {
     this.name = `${INPUTS.journald}:${this.instance}`;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? createLogger();
-    this.store = CheckpointFile.in(config.stateDir, journaldCheckpointName(config), (err) =>
-      callbacks.error(this.stage, ERRORS.checkpointWrite, err),
+    this.store = CheckpointFile.in(
+      config.stateDir,
+      journaldCheckpointName(config),
+      (err) => callbacks.error(this.stage, ERRORS.checkpointWrite, err),
+      callbacks.durable?.bind(callbacks),
     );
     this.toRecords = this.makeRecords(undefined);
     this.splitter = new LineSplitter({
@@ -131,6 +134,7 @@ export class JournaldSource implements Source {
       backoff: deps.backoff,
       onStart: () => this.setUp(true),
       onStdout: (chunk) => this.onStdout(chunk),
+      onHandlerError: (err) => callbacks.error(this.stage, ERRORS.entry, err),
       onStderrLine: (line) => this.logger.warn('journalctl stderr', { source: this.name, line }),
       onExit: (exit, stopping) => this.onExit(exit, stopping),
     });
@@ -180,16 +184,25 @@ export class JournaldSource implements Source {
   }
 
   private async onStdout(chunk: Buffer): Promise<void> {
-    for (const line of this.splitter.push(chunk)) await this.handleLine(line.text);
+    for (const line of this.splitter.push(chunk)) {
+      // One bad entry is counted and skipped: an exception here used to end the read loop for good.
+      try {
+        await this.handleLine(line.text);
+      } catch (err) {
+        this.callbacks.error(this.stage, ERRORS.entry, err);
+      }
+    }
   }
 
   private async handleLine(text: string): Promise<void> {
     const res = parseEntry(text);
     if (!res.ok) {
+      const what =
+        res.reason === 'bad-field' ? 'an entry with a field journalctl never prints' : 'not a JSON entry';
       this.callbacks.error(
         this.stage,
         ERRORS.json,
-        new Error(`journalctl printed a line that is not a JSON entry: ${text.slice(0, 200)}`),
+        new Error(`journalctl printed a line that is ${what}: ${text.slice(0, 200)}`),
       );
       return;
     }

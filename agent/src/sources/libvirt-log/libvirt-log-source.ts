@@ -76,8 +76,11 @@ export class LibvirtLogSource implements Source {
     this.name = `${INPUTS.libvirtLog}:${config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB}`;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? createLogger();
-    this.store = CheckpointFile.in(config.stateDir, 'libvirt-log-positions.json', (err) =>
-      callbacks.error(this.stage, ERRORS.checkpointWrite, err),
+    this.store = CheckpointFile.in(
+      config.stateDir,
+      'libvirt-log-positions.json',
+      (err) => callbacks.error(this.stage, ERRORS.checkpointWrite, err),
+      callbacks.durable?.bind(callbacks),
     );
     this.scheduler = new ScanScheduler(() => this.tick(), {
       clock: this.clock,

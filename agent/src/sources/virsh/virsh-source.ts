@@ -83,6 +83,7 @@ export class VirshSource implements Source {
       backoff: deps.backoff,
       onStart: () => this.setUp(true),
       onStdout: (chunk) => this.onStdout(chunk),
+      onHandlerError: (err) => callbacks.error(this.stage, ERRORS.record, err),
       onStderrLine: (line) => this.logger.warn('virsh stderr', { source: this.name, line }),
       onExit: (exit, stopping) => this.onExit(exit, stopping),
     });
