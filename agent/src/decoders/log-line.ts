@@ -90,8 +90,12 @@ function isTraceWord(s: string, from: number, to: number): boolean {
   return true;
 }
 
-/** `qemu`, `qemu-kvm`, `qemu-system-x86_64`, …: basename of argv[0] as error_report prints it. */
+/**
+ * `qemu`, `qemu-kvm`, `qemu-system-x86_64`, …: basename of argv[0] as error_report prints it; `kvm`
+ * is Proxmox VE's binary (`/usr/bin/kvm`), so its lines read `kvm: …`.
+ */
 function isQemuProg(s: string, from: number, to: number): boolean {
+  if (to - from === 3 && s.startsWith('kvm', from)) return true;
   if (to - from < 4 || !s.startsWith('qemu', from)) return false;
   for (let i = from + 4; i < to; i++) {
     const c = s.charCodeAt(i);
