@@ -2,6 +2,7 @@ import type { Observation, Session } from '@switchover/model';
 import type { Ctx } from './context.js';
 import { onVfioAttempt, onVfioState } from './devices.js';
 import { claimPending, onVfioFailure } from './failures.js';
+import { afterIncomingFailure, afterIncomingStatus, onIncomingStart } from './incoming.js';
 import {
   onExit,
   onIdentity,
@@ -28,7 +29,8 @@ import { closeDeadline, expire, prunePending } from './window.js';
 function dispatch(ctx: Ctx, obs: Observation): void {
   switch (obs.kind) {
     case 'migration-status':
-      return onStatus(ctx, obs);
+      onStatus(ctx, obs);
+      return afterIncomingStatus(ctx, obs);
     case 'migration-pass':
       return onPass(ctx, obs);
     case 'vm-stop':
@@ -39,7 +41,7 @@ function dispatch(ctx: Ctx, obs: Observation): void {
     case 'process-stop':
       return onExit(ctx, obs);
     case 'process-start':
-      return onProcessStart(ctx, obs);
+      return obs.incoming === true ? onIncomingStart(ctx, obs) : onProcessStart(ctx, obs);
     case 'migration-initiated':
       return onInitiated(ctx, obs);
     case 'vm-identity':
@@ -49,7 +51,8 @@ function dispatch(ctx: Ctx, obs: Observation): void {
     case 'vfio-attempt':
       return onVfioAttempt(ctx, obs);
     case 'vfio-failure':
-      return onVfioFailure(ctx, obs);
+      onVfioFailure(ctx, obs);
+      return afterIncomingFailure(ctx, obs);
     case 'load-failure':
       return onLoadFailure(ctx, obs);
     case 'return-path':

@@ -63,6 +63,11 @@ export interface VmState {
   attempts: Record<string, VfioState>;
   /** Failures claimed from untimed lines: device -> the line's `latest` (null = open), to re-time on RESUME. */
   untimedFailures: Record<string, number | null>;
+  /**
+   * The session was opened by an incoming QEMU's start (`process-start` with `incoming`), seen by
+   * an input with no QEMU migration events (Proxmox's journal): completion and RESUME are inferred.
+   */
+  incomingProcess: boolean;
 }
 
 export interface CorrelatorState {

@@ -25,6 +25,7 @@ function emptyVm(name: string): VmState {
     closeAt: null,
     attempts: {},
     untimedFailures: {},
+    incomingProcess: false,
   };
 }
 
@@ -85,6 +86,7 @@ export function resetSessionScratch(vm: VmState): void {
   vm.closeAt = null;
   vm.attempts = {};
   vm.untimedFailures = {};
+  vm.incomingProcess = false;
 }
 
 /** Drop the least recently seen VMs without a session once there are too many (identity is cheap, not free). */
