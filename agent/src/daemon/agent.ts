@@ -120,7 +120,8 @@ export class Agent {
       inputs.libvirtLogs.enabled &&
       !inputs.qmp.enabled &&
       !inputs.virsh.enabled &&
-      !inputs.journald.enabled
+      !inputs.journald.enabled &&
+      !inputs.proxmox.enabled
     )
       log.warn(
         'libvirt logs are the only input: they carry no migration events, so failure lines cannot be placed in a migration; enable inputs.virsh (or qmp)',
