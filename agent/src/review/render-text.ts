@@ -1,7 +1,7 @@
 import { isProblem, type Migration, type Session, type Verdict } from '@switchover/model';
 import { keyEvidence, timeline, type SideEvidence } from './evidence.js';
 import type { ReviewResult } from './review.js';
-import { messageStart } from '../decoders/index.js';
+import { messageStart, taskMessageStart } from '../decoders/index.js';
 
 export interface TextOptions {
   color: boolean;
@@ -31,30 +31,36 @@ const VERDICT_COLOR: Record<Verdict, string> = {
 const paint = (on: boolean, code: string, s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 const clock = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 const secs = (ms: number): string => `${ms >= 0 ? '+' : '-'}${(Math.abs(ms) / 1000).toFixed(3)} s`;
-const STATUS = /"status":\s*"([a-z-]+)"|new state ([a-z-]+)/;
+// QMP / query-migrate JSON, a migrate_set_state trace, or a Proxmox task log's status line.
+const STATUS =
+  /"status":\s*"([a-z-]+)"|new state ([a-z-]+)|migration (?:status: |status error: |in status ')?([a-z-]+)/;
 
 /** A short label for one timeline entry. */
 export function label(e: SideEvidence): string {
   switch (e.kind) {
     case 'migration-status': {
       const m = STATUS.exec(e.text);
-      return `MIGRATION ${m?.[1] ?? m?.[2] ?? ''}`.trim();
+      return `MIGRATION ${m?.[1] ?? m?.[2] ?? m?.[3] ?? ''}`.trim();
     }
     case 'vm-stop':
       return 'STOP';
     case 'vm-resume':
       return 'RESUME';
     case 'migration-info': {
+      if (!e.text.includes('{')) return plain(e.text); // a task log line, not a query-migrate reply
       const status = STATUS.exec(e.text);
       const desc = /"error-desc":\s*"([^"]*)"/.exec(e.text);
       return `query-migrate: ${status?.[1] ?? '?'}${desc ? ` (${desc[1]})` : ''}`;
     }
-    default: {
-      // The timeline column already says when: drop the line's own timestamp and program prefix.
-      const t = e.text.slice(messageStart(e.text));
-      return t.length > 90 ? `${t.slice(0, 87)}...` : t;
-    }
+    default:
+      return plain(e.text);
   }
+}
+
+/** The timeline column already says when: drop the line's own timestamp and program prefix. */
+function plain(text: string): string {
+  const t = text.slice(Math.max(messageStart(text), taskMessageStart(text)));
+  return t.length > 90 ? `${t.slice(0, 87)}...` : t;
 }
 
 function sideLine(name: string, s: Session | null): string {

@@ -1,10 +1,22 @@
 import { readFile } from 'node:fs/promises';
-import { pairSessions, type Migration, type Observation, type Session } from '@switchover/model';
+import {
+  DEFAULT_SKEW_MS,
+  pairSessions,
+  type Migration,
+  type Observation,
+  type Session,
+} from '@switchover/model';
 import type { CorrelatorConfig, Effect } from '../correlator/index.js';
 import { Ingest, Replay } from '../ingest/ingest.js';
 import { readRecorderFile } from '../recorder/format.js';
 import { detectKind, type FileKind } from './detect.js';
-import { fileToRecords, vmOfLog } from './records.js';
+import { localTimeZone } from '../records/local-time.js';
+
+export { isTimeZone, localTimeZone } from '../records/local-time.js';
+import type { RawRecord } from '../records/types.js';
+import { yearNear } from './journal-text.js';
+import { joinProxmoxHosts, namesFromJournals, taskLogVmid } from './proxmox.js';
+import { fileToRecords, vmOfLog, type LocalContext } from './records.js';
 
 export interface HostFile {
   host: string;
@@ -16,6 +28,8 @@ export interface ReviewOptions {
   vm?: string;
   skewMs?: number;
   correlator?: Partial<CorrelatorConfig>;
+  /** The zone of times printed without an offset (Proxmox task logs, `journalctl -o short`). Default: this machine's. */
+  timeZone?: string;
 }
 
 export interface ReviewedFile {
@@ -41,6 +55,32 @@ export class ReviewInputError extends Error {
     super(`${path}: ${reason}`);
     this.name = 'ReviewInputError';
   }
+}
+
+/** Zone, year and VM names for the files' local times and Proxmox VMIDs. */
+function localContext(
+  files: ReadonlyArray<{ kind: FileKind; lines: string[]; path: string }>,
+  timeZone: string,
+): LocalContext {
+  const names = namesFromJournals(
+    files.map((f) => ({ host: '', file: f.path, kind: f.kind, lines: f.lines, defaultVm: '' })),
+  );
+  const tasks = files.filter((f) => f.kind === 'proxmox-task-log');
+  const vmids = new Set(tasks.map((f) => taskLogVmid(f.lines, f.path)).filter((v): v is string => !!v));
+  // The year of `journalctl -o short` lines: near the task logs' dates, else near now.
+  const dated = tasks.flatMap((f) => f.lines.slice(0, 1)).find((l) => /^[0-9]{4}-/.test(l));
+  const reference = dated
+    ? Date.UTC(Number(dated.slice(0, 4)), Number(dated.slice(5, 7)) - 1, Number(dated.slice(8, 10)))
+    : Date.now();
+  const firstShort = files
+    .find((f) => f.kind === 'journal-text')
+    ?.lines.find((l) => /^[A-Z][a-z]{2} /.test(l));
+  const ctx: LocalContext = { timeZone, year: yearNear(firstShort, timeZone, reference), names };
+  if (vmids.size === 1) {
+    const vmid = [...vmids][0] as string;
+    ctx.fallbackVm = { name: names.get(vmid) ?? vmid, uuid: vmid };
+  }
+  return ctx;
 }
 
 async function readLines(path: string): Promise<string[]> {
@@ -97,7 +137,7 @@ export async function review(inputs: readonly HostFile[], opts: ReviewOptions = 
       if (!kind)
         throw new ReviewInputError(
           f.path,
-          'not recognised: expected a libvirt domain log, `journalctl -o json` output, a QMP transcript, `virsh qemu-monitor-event` output, a QEMU log or a Switchover recorder file',
+          'not recognised: expected a libvirt domain log, `journalctl -o json` output or its plain text (short, short-iso, short-precise), a Proxmox VE task log, a QMP transcript, `virsh qemu-monitor-event` output, a QEMU log or a Switchover recorder file',
         );
       return { ...f, lines, kind };
     }),
@@ -108,12 +148,15 @@ export async function review(inputs: readonly HostFile[], opts: ReviewOptions = 
   named.delete('');
   const defaultVm = opts.vm ?? (named.size === 1 ? [...named][0] : undefined) ?? 'vm';
 
+  const local = localContext(loaded, opts.timeZone ?? localTimeZone());
+
   // One correlator per host: VMs are keyed by name, which is unique per host only.
   const byHost = new Map<string, { ingest: Ingest; observations: Observation[] }>();
+  const recordsByHost = new Map<string, RawRecord[]>();
   const recorded: Session[] = [];
   for (const f of loaded) {
-    let host = byHost.get(f.host);
-    if (!host) byHost.set(f.host, (host = { ingest: new Ingest(opts.correlator), observations: [] }));
+    if (!byHost.has(f.host)) byHost.set(f.host, { ingest: new Ingest(opts.correlator), observations: [] });
+    if (!recordsByHost.has(f.host)) recordsByHost.set(f.host, []);
     if (f.kind === 'recorder') {
       const { sessions } = await readRecorderFile(f.path);
       recorded.push(...sessions.map((s) => ({ ...s, host: f.host })));
@@ -125,7 +168,14 @@ export async function review(inputs: readonly HostFile[], opts: ReviewOptions = 
       kind: f.kind,
       lines: f.lines,
       defaultVm,
+      local,
     });
+    (recordsByHost.get(f.host) as RawRecord[]).push(...records);
+  }
+  // What one Proxmox node's files say about the other's (the target cannot see the completion).
+  joinProxmoxHosts(recordsByHost, opts.skewMs ?? DEFAULT_SKEW_MS);
+  for (const [name, records] of recordsByHost) {
+    const host = byHost.get(name) as { ingest: Ingest; observations: Observation[] };
     for (const record of records) host.observations.push(...host.ingest.decode(record).observations);
   }
   const sessions: Session[] = [...recorded];
