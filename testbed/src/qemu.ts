@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnOwned } from './spawn.js';
 
@@ -20,6 +21,15 @@ export interface QemuOptions {
   logFile?: string;
   /** Trace events to enable with the log backend (written to the same stderr). */
   traces?: string[];
+  /** `-msg timestamp=on` (libvirt passes it; Proxmox's qemu-server does not). Default true. */
+  timestamps?: boolean;
+  /**
+   * QEMU's stderr is this stream instead (a journald stdout stream after its header, as pve-qemu's
+   * `sd_journal_stream_fd("QEMU", …)`); wins over `logFile`.
+   */
+  stderr?: Socket;
+  /** Rewrites the command before it runs (e.g. a VM scope's `wrap`, entering a cgroup first). */
+  wrap?: (command: string, args: readonly string[]) => { command: string; args: string[] };
   extraArgs?: string[];
 }
 
@@ -44,16 +54,20 @@ export async function startQemu(o: QemuOptions): Promise<QemuProcess> {
   const uuid = o.uuid ?? randomUUID();
   const args = [
     ...['-machine', 'pc', '-nographic', '-nodefaults', '-accel', 'tcg'],
-    ...['-m', `${o.ramMb ?? 64}M`, '-name', `guest=${o.name}`, '-uuid', uuid, '-msg', 'timestamp=on'],
+    ...['-m', `${o.ramMb ?? 64}M`, '-name', `guest=${o.name}`, '-uuid', uuid],
+    ...(o.timestamps === false ? [] : ['-msg', 'timestamp=on']),
     ...o.qmpSockets.flatMap((s) => ['-qmp', `unix:${s},server=on,wait=off`]),
     ...(o.traces ?? []).flatMap((t) => ['-trace', `enable=${t}`]),
     ...(o.paused ? ['-S'] : []),
     ...(o.incomingPort !== undefined ? ['-incoming', `tcp:127.0.0.1:${o.incomingPort}`] : []),
     ...(o.extraArgs ?? []),
   ];
-  const fd = o.logFile ? openSync(o.logFile, 'a') : null;
-  const child = spawnOwned(o.binary ?? 'qemu-system-x86_64', args, {
-    stdio: ['ignore', fd ?? 'ignore', fd ?? 'pipe'],
+  const fd = o.logFile && !o.stderr ? openSync(o.logFile, 'a') : null;
+  const cmd = o.wrap
+    ? o.wrap(o.binary ?? 'qemu-system-x86_64', args)
+    : { command: o.binary ?? 'qemu-system-x86_64', args };
+  const child = spawnOwned(cmd.command, cmd.args, {
+    stdio: ['ignore', fd ?? 'ignore', o.stderr ?? fd ?? 'pipe'],
   });
   if (fd !== null) closeSync(fd);
   let stderr = '';
