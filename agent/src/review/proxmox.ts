@@ -143,17 +143,16 @@ export function joinProxmoxHosts(byHost: Map<string, RawRecord[]>, skewMs: numbe
           : undefined;
     if (target === undefined) continue;
     const records = byHost.get(target) as RawRecord[];
-    let sawProxmox = false;
     let incomingAt = Number.NEGATIVE_INFINITY;
     for (const r of records) {
       if (r.kind !== 'proxmox' || r.from !== 'journal' || r.vm?.uuid !== m.vmid) continue;
-      sawProxmox = true;
       const t = r.transportTime ?? r.arrival;
       if (!parseQmStarted(r.text) || t < m.start - skewMs || t > (m.completedAt ?? m.end) + skewMs) continue;
       r.migratedFrom ??= m.host;
       incomingAt = Math.max(incomingAt, t);
     }
-    if (!sawProxmox || !m.completed || m.completedAt === null) continue;
+    // Only into a target QEMU of this migration: never a completion with nothing to complete.
+    if (!m.completed || m.completedAt === null || !Number.isFinite(incomingAt)) continue;
     // The task log counts whole seconds: `completed` at 10:27:42 happened in [42.000, 43.000), and
     // never before the target QEMU it completed into had started.
     const at = Math.min(Math.max(m.completedAt, incomingAt + 1), m.completedAt + 999);
