@@ -30,7 +30,7 @@ let ns: JournaldNamespace;
 let dir: string;
 const vmid = String(8000 + Math.floor(Math.random() * 900));
 
-function source(records: RawRecord[]) {
+function source(records: RawRecord[], pollIntervalMs = 100) {
   const cb: SourceCallbacks = { record: (r) => void records.push(r), status: () => {}, error: () => {} };
   return new ProxmoxSource(
     {
@@ -41,7 +41,7 @@ function source(records: RawRecord[]) {
       pveDir: path.join(dir, 'etc-pve'),
       namespace: ns.namespace,
       startAt: 'all',
-      pollIntervalMs: 100,
+      pollIntervalMs,
     },
     cb,
     { logger: silentLogger },
@@ -157,4 +157,29 @@ describe.skipIf(journaldUnavailable() !== null)('a VM unit in a real journald na
       }
     },
   );
+
+  // Regression: qmeventd's cleanup of the source VM (journal, read at once) came before the task log's
+  // `migration status: completed` (polled), and the source side ended `failed`.
+  it('a VM process end is handed on only after the task log lines written before it', async () => {
+    const sub = path.join(dir, 'tasks', 'A');
+    mkdirSync(sub);
+    const task = path.join(sub, `UPID:pve2:0000ABCD:0001F00D:6B0F7E0A:qmigrate:${vmid}:root@pam:`);
+    writeFileSync(task, `2026-12-02 02:10:18 starting migration of VM ${vmid} to node 'pve1' (10.0.0.1)\n`);
+    const records: RawRecord[] = [];
+    const src = source(records, 60_000); // the task log is polled once a minute here
+    await src.start();
+    try {
+      await until(() => records.length >= 1);
+      writeFileSync(task, `2026-12-02 02:10:21 migration status: completed\n`, { flag: 'a' });
+      await ns.writeLines([`Starting cleanup for ${vmid}`], 'qmeventd');
+      await until(() => records.length >= 3);
+      expect(records.map((r) => (r as ProxmoxRecord).text)).toEqual([
+        `2026-12-02 02:10:18 starting migration of VM ${vmid} to node 'pve1' (10.0.0.1)`,
+        '2026-12-02 02:10:21 migration status: completed',
+        `Starting cleanup for ${vmid}`,
+      ]);
+    } finally {
+      await src.stop();
+    }
+  });
 });

@@ -144,13 +144,20 @@ export class ProxmoxSource implements Source {
   }
 
   private async onRecord(r: RawRecord): Promise<void> {
+    const vmid = r.kind === 'proxmox' && r.from === 'journal' ? r.vm?.uuid : undefined;
+    const started = vmid !== undefined && parseQmStarted((r as ProxmoxRecord).text) !== null;
+    if (vmid !== undefined && !started) {
+      // The VM's QEMU is gone. What the other inputs wrote before that must come first: the source's
+      // task log (`completed` precedes the source VM's stop), the target's config move.
+      await this.tasks.flush(vmid);
+      if (this.awaiting.has(vmid)) await this.pollConfigs([vmid]);
+    }
     await this.callbacks.record(r);
-    if (r.kind !== 'proxmox' || r.from !== 'journal' || !r.vm?.uuid) return;
-    const vmid = r.vm.uuid;
-    if (parseQmStarted(r.text)) {
+    if (vmid === undefined || r.kind !== 'proxmox') return;
+    if (started) {
       this.awaiting.delete(vmid);
       if (r.migratedFrom === undefined) return;
-      this.awaiting.set(vmid, { vm: r.vm, since: this.clock.now() });
+      this.awaiting.set(vmid, { vm: r.vm ?? { name: vmid, uuid: vmid }, since: this.clock.now() });
       // The journal may be read later than it was written: the config can have moved already.
       await this.pollConfigs([vmid]);
     } else {
@@ -178,6 +185,8 @@ export class ProxmoxSource implements Source {
         continue;
       }
       if (!(await this.configs.ownedHere(vmid))) continue;
+      // Polled from two places (the timer, a journal line): only one of them reports the move.
+      if (this.awaiting.get(vmid) !== w) continue;
       this.awaiting.delete(vmid);
       const file = this.configs.localFile(vmid);
       const r: ProxmoxRecord = {

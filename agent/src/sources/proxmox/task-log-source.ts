@@ -64,7 +64,8 @@ export class TaskLogSource implements Source {
   private saved: Record<string, FilePosition> = {};
   private savedAt: number | undefined;
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  /** Scans and flushes run one at a time: a tailer is never read twice at once. */
+  private queue: Promise<void> = Promise.resolve();
   private stopped = false;
   private up: boolean | undefined;
   private dirty = false;
@@ -96,7 +97,7 @@ export class TaskLogSource implements Source {
       this.callbacks.error(this.stage, ERRORS.checkpointRead, err);
     }
     this.stopped = false;
-    await this.scan();
+    await this.exclusive(() => this.scan());
     this.schedule();
   }
 
@@ -104,7 +105,7 @@ export class TaskLogSource implements Source {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.running;
+    await this.queue;
     for (const { tailer } of this.open.values()) await tailer.close().catch(() => {});
     this.open.clear();
     await this.store.flush();
@@ -116,13 +117,27 @@ export class TaskLogSource implements Source {
     return [...this.open.keys()];
   }
 
+  /**
+   * Hand on now whatever the open task logs of `vmid` hold. The journal is read as it is written,
+   * the task logs only every poll: before a journal line that the VM's QEMU is gone is handed on,
+   * the task log lines written before it (`migration status: completed`) must be.
+   */
+  flush(vmid: string): Promise<void> {
+    return this.exclusive(async () => {
+      for (const [file, t] of [...this.open]) if (t.vm.uuid === vmid) await this.readTask(file, t);
+    });
+  }
+
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(() => (this.stopped ? undefined : fn()));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.scan().finally(() => {
-        this.running = null;
-        this.schedule();
-      });
+      void this.exclusive(() => this.scan()).finally(() => this.schedule());
     }, this.config.pollIntervalMs ?? 1000);
   }
 
