@@ -30,6 +30,8 @@ export interface ProxmoxJournalRecordsOptions {
 
 /** pve-qemu sends QEMU's stderr to the journal under this identifier once daemonized. */
 const QEMU_IDENTIFIER = 'QEMU';
+/** qemu-server runs `/usr/bin/kvm`: QEMU's own prefix on a node is `kvm: `. */
+const KVM = 'kvm';
 
 /**
  * One journal entry of a Proxmox VE node → records, live and offline:
@@ -66,7 +68,7 @@ export class ProxmoxJournalRecords {
       if (vmid !== undefined && e.pid !== undefined) this.remember(this.pidKey(e), vmid);
       const vm = vmid !== undefined ? await this.vmOf(vmid, e.cmdline) : this.o.fallbackVm;
       return lines.map((text) => {
-        const r: LogLineRecord = { kind: 'log-line', ...base, vm, text };
+        const r: LogLineRecord = { kind: 'log-line', ...base, vm, text, qemuProgram: KVM };
         if (rt !== undefined) r.transportTime = rt;
         return r;
       });

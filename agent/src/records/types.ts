@@ -44,6 +44,11 @@ export interface LogLineRecord extends RawBase {
   transportTime?: number;
   /** Offline only: timestamped neighbours of the line in the same file, epoch ms (null = none). */
   neighbours?: { before: number | null; after: number | null };
+  /**
+   * The QEMU binary's name when the source knows the line is QEMU's and the name is not `qemu*`
+   * (Proxmox VE: `kvm`, so `kvm: …` is QEMU's prefix; the kernel's kvm module prints `kvm: …` too).
+   */
+  qemuProgram?: string;
 }
 
 /** One line of `virsh qemu-monitor-event --loop [--timestamp]` output. */

@@ -59,7 +59,7 @@ export function label(e: SideEvidence): string {
 
 /** The timeline column already says when: drop the line's own timestamp and program prefix. */
 function plain(text: string): string {
-  const t = text.slice(Math.max(messageStart(text), taskMessageStart(text)));
+  const t = text.slice(Math.max(messageStart(text, 'kvm'), taskMessageStart(text)));
   return t.length > 90 ? `${t.slice(0, 87)}...` : t;
 }
 

@@ -219,9 +219,14 @@ describe('Proxmox journal lines', () => {
     expect(r.observations[0]).toMatchObject({ kind: 'migration-status', status: 'completed' });
   });
 
-  it("QEMU's `kvm: ` prefix (Proxmox's /usr/bin/kvm) is QEMU's, as `qemu-system-x86_64: ` is", () => {
-    const load = decode(logLine('kvm: load of migration failed: Operation not permitted'));
-    expect(load.observations[0]).toMatchObject({ kind: 'load-failure', final: true });
+  it("QEMU's `kvm: ` prefix is QEMU's where the source says the line is (Proxmox's /usr/bin/kvm), never elsewhere", () => {
+    const kvm = (text: string) => logLine(text, { qemuProgram: 'kvm' });
+    expect(
+      decode(kvm('kvm: load of migration failed: Operation not permitted')).observations[0],
+    ).toMatchObject({
+      kind: 'load-failure',
+      final: true,
+    });
     // The four lines of the Proxmox load failure Fiona Ebner posted (qemu-devel, 2024-05-17).
     const lines = [
       'kvm: Features 0x1c0010130afffa7 unsupported. Allowed features: 0x10179bfffe7',
@@ -229,13 +234,16 @@ describe('Proxmox journal lines', () => {
       "kvm: error while loading state for instance 0x0 of device '0000:00:12.0/virtio-net'",
       'kvm: load of migration failed: Operation not permitted',
     ];
-    expect(lines.map((l) => decode(logLine(l)).observations[0]?.kind)).toEqual([
+    expect(lines.map((l) => decode(kvm(l)).observations[0]?.kind)).toEqual([
       'qemu-error',
       'qemu-error',
       'load-failure',
       'load-failure',
     ]);
-    // `kvmx: ` or `xkvm: ` are nobody's prefix.
-    expect(decode(logLine('kvmx: load of migration failed: x')).status).toBe('ignored');
+    expect(decode(kvm('kvmx: load of migration failed: x')).status).toBe('ignored');
+    // The kernel's kvm module prints `kvm: …` too: from an ordinary journal line it is nobody's QEMU.
+    expect(
+      decode(logLine('kvm: vcpu 3: requested 1200 ns lapic timer period limited to 200000 ns')).status,
+    ).toBe('ignored');
   });
 });
