@@ -23,6 +23,7 @@ const entry = (fields: Record<string, unknown>): JournalEntry => {
       _BOOT_ID: BOOT,
       ...fields,
     }),
+    'units',
   );
   if (!r.ok) throw new Error('not an entry');
   return r.entry;
@@ -171,6 +172,21 @@ describe('ProxmoxJournalRecords', () => {
 });
 
 describe('journal entry fields', () => {
+  it('the ordinary journald input does not pay for units: they are read only when asked', () => {
+    const line = JSON.stringify({
+      MESSAGE: 'x',
+      SYSLOG_IDENTIFIER: 'QEMU',
+      _SYSTEMD_UNIT: '111.scope',
+      _PID: '1',
+    });
+    const base = parseEntry(line);
+    expect(base.ok && [base.entry.unit, base.entry.identifier, base.entry.pid]).toEqual([
+      undefined,
+      undefined,
+      1,
+    ]);
+  });
+
   it('cuts `_SYSTEMD_UNIT` and `SYSLOG_IDENTIFIER` on the fast path, `UNIT`/`MESSAGE_ID` for the manager only', () => {
     const e = entry(qemuFields('111', 'x'));
     expect(e).toMatchObject({ unit: '111.scope', identifier: 'QEMU', pid: 4242, bootId: BOOT });
@@ -200,9 +216,9 @@ describe('journal entry fields', () => {
         fc.boolean(),
         (o, manager) => {
           const obj = { ...o, ...(manager ? { SYSLOG_IDENTIFIER: 'systemd' } : {}) };
-          const fast = parseEntry(JSON.stringify(obj));
+          const fast = parseEntry(JSON.stringify(obj), 'units');
           // Spaces after the colons defeat the fast cut: the same object through the full parser.
-          const slow = parseEntry(JSON.stringify(obj, null, 1).replace(/\n/g, ' '));
+          const slow = parseEntry(JSON.stringify(obj, null, 1).replace(/\n/g, ' '), 'units');
           if (!fast.ok || !slow.ok) return false;
           const pick = (e: JournalEntry) => [e.identifier, e.unit, e.aboutUnit, e.messageId, e.lines];
           return JSON.stringify(pick(fast.entry)) === JSON.stringify(pick(slow.entry));

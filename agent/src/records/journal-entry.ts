@@ -66,19 +66,19 @@ export function messageLines(values: string[]): string[] {
 }
 
 /** The fields the agent reads; a journal entry carries twenty-odd others it never needs. */
-const FIELDS = [
-  'MESSAGE',
-  '__CURSOR',
-  '__REALTIME_TIMESTAMP',
-  '_PID',
-  '_BOOT_ID',
-  '_CMDLINE',
-  '_SYSTEMD_UNIT',
-  'SYSLOG_IDENTIFIER',
-] as const;
+const FIELDS = ['MESSAGE', '__CURSOR', '__REALTIME_TIMESTAMP', '_PID', '_BOOT_ID', '_CMDLINE'] as const;
+/**
+ * Read only when asked (`parseEntry(line, 'units')`, the Proxmox input and `review`): each cut is one
+ * more scan of the line, and the ordinary journald input, which follows a busy host's whole
+ * journal, attributes lines by `_CMDLINE`/pid and never needs them.
+ */
+const UNIT_FIELDS = ['_SYSTEMD_UNIT', 'SYSLOG_IDENTIFIER'] as const;
 /** Read only from the service manager's own entries (few): cut on demand, not on every line. */
 const MANAGER_FIELDS = ['UNIT', 'MESSAGE_ID'] as const;
-type Field = (typeof FIELDS)[number] | (typeof MANAGER_FIELDS)[number];
+type Field = (typeof FIELDS)[number] | (typeof UNIT_FIELDS)[number] | (typeof MANAGER_FIELDS)[number];
+
+/** Which fields `parseEntry` reads: `base` (default) or also the units and identifier (`units`). */
+export type EntryFields = 'base' | 'units';
 
 /**
  * The JSON text of one top-level string or null value, found without parsing the whole entry.
@@ -106,15 +106,17 @@ function rawField(line: string, key: Field): string | null | undefined {
 }
 
 /**
- * The hot path (a busy host's journal is mostly not QEMU): the eight fields are cut out of the line and
+ * The hot path (a busy host's journal is mostly not QEMU): the fields are cut out of the line and
  * only their values are parsed. Entries with array values (repeated fields, non-UTF-8 bytes) take
  * the full `JSON.parse`, as does anything that does not look like one JSON object. The cut does not
  * validate the rest of the line: journalctl writes whole objects, and a cut-short line is still caught.
  */
-function fastFields(line: string): Partial<Record<Field, unknown>> | null {
+function fastFields(line: string, fields: EntryFields): Partial<Record<Field, unknown>> | null {
   if (line.charCodeAt(0) !== 123 /* { */ || line.charCodeAt(line.length - 1) !== 125 /* } */) return null;
   const out: Partial<Record<Field, unknown>> = {};
   if (!cut(line, FIELDS, out)) return null;
+  if (fields === 'base') return out;
+  if (!cut(line, UNIT_FIELDS, out)) return null;
   if (out.SYSLOG_IDENTIFIER === 'systemd' && !cut(line, MANAGER_FIELDS, out)) return null;
   return out;
 }
@@ -139,10 +141,10 @@ function fullFields(line: string): Partial<Record<Field, unknown>> | 'json' | 'n
   return obj as Record<string, unknown>;
 }
 
-export function parseEntry(line: string): ParseResult {
+export function parseEntry(line: string, fields: EntryFields = 'base'): ParseResult {
   let o: Partial<Record<Field, unknown>> | null;
   try {
-    o = fastFields(line);
+    o = fastFields(line, fields);
   } catch {
     o = null; // a value the cut got wrong: let the full parser judge the line
   }
@@ -163,6 +165,7 @@ export function parseEntry(line: string): ParseResult {
   if (boot) entry.bootId = boot;
   const cmdline = first(o._CMDLINE);
   if (cmdline) entry.cmdline = cmdline;
+  if (fields === 'base') return { ok: true, entry };
   const unit = first(o._SYSTEMD_UNIT);
   if (unit) entry.unit = unit;
   const identifier = first(o.SYSLOG_IDENTIFIER);

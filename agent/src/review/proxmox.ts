@@ -64,7 +64,7 @@ export function namesFromJournals(files: readonly FileInput[]): Map<string, stri
     if (f.kind !== 'journald-json') continue;
     for (const line of f.lines) {
       if (!line.includes('"QEMU"')) continue;
-      const p = parseEntry(line);
+      const p = parseEntry(line, 'units');
       if (!p.ok || p.entry.identifier !== 'QEMU') continue;
       const vmid = scopeVmid(p.entry.unit);
       const name = p.entry.cmdline ? vmFromCmdline(p.entry.cmdline)?.name : undefined;

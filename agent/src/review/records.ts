@@ -130,7 +130,7 @@ async function journalRecords(f: FileInput): Promise<RawRecord[]> {
   const out: RawRecord[] = [];
   for (const [i, line] of f.lines.entries()) {
     if (line.trim() === '') continue;
-    const parsed = parseEntry(line);
+    const parsed = parseEntry(line, 'units');
     if (parsed.ok) out.push(...(await reader.records(parsed.entry, { line: i + 1 })));
   }
   return out;

@@ -7,7 +7,7 @@ import type { Source, SourceCallbacks } from '../types.js';
 import { CheckpointFile } from '../checkpoint.js';
 import { ChildSupervisor, type ChildExit, type SpawnFn } from '../child-process.js';
 import { LineSplitter } from '../line-splitter.js';
-import { parseEntry, type JournalEntry } from '../../records/journal-entry.js';
+import { parseEntry, type EntryFields, type JournalEntry } from '../../records/journal-entry.js';
 import type { RawRecord } from '../../records/types.js';
 import { PidVmCache, type CmdlineReader } from '../../records/pid-vm-cache.js';
 import { procCmdlineReader, readLocalBootId } from './proc.js';
@@ -52,6 +52,8 @@ export interface JournaldSourceDeps {
    * is this boot's id when the journal is this host's live one, undefined for copied files.
    */
   records?: (bootId: string | undefined) => EntryRecords;
+  /** The entry fields that step needs (`units`: also `_SYSTEMD_UNIT`, `SYSLOG_IDENTIFIER`). Default `base`. */
+  entryFields?: EntryFields;
 }
 
 /** What turns one journal entry into records (`JournalRecords`, `ProxmoxJournalRecords`). */
@@ -200,7 +202,7 @@ export class JournaldSource implements Source {
   }
 
   private async handleLine(text: string): Promise<void> {
-    const res = parseEntry(text);
+    const res = parseEntry(text, this.deps.entryFields);
     if (!res.ok) {
       this.callbacks.error(
         this.stage,

@@ -109,6 +109,7 @@ export class ProxmoxSource implements Source {
         clock: this.clock,
         logger: logger.child({ input: INPUTS.proxmoxJournal }),
         records: () => new ProxmoxJournalRecords({ host: config.host, names }),
+        entryFields: 'units',
       },
     );
     this.tasks = new TaskLogSource(
