@@ -12,6 +12,7 @@ import { parseEntry, type JournalEntry } from '../src/records/journal-entry.js';
 import { ProxmoxJournalRecords } from '../src/records/proxmox-journal-records.js';
 import { migratedFrom, parseConfName, parseUpid, scopeVmid } from '../src/records/proxmox-lines.js';
 import type { LogLineRecord, ProxmoxRecord, RawRecord } from '../src/records/types.js';
+import { journaldCheckpointName } from '../src/sources/journald/journald-source.js';
 import { VmConfigs } from '../src/sources/proxmox/vm-configs.js';
 
 const BOOT = '1f4a7dc2d5104d7e82e9c4da4a8a0b85';
@@ -281,5 +282,15 @@ describe('VmConfigs', () => {
     const c = new VmConfigs('/etc/pve', fs, (e) => errors.push(e));
     expect(await c.name('111')).toBeUndefined();
     expect(errors).toHaveLength(1);
+  });
+});
+
+describe('the Proxmox journal cursor', () => {
+  it('is its own file: a journald input on the same journal does not move it', () => {
+    const base = { host: 'h', stateDir: '/s' };
+    expect(journaldCheckpointName(base)).toBe('journald-system.cursor.json');
+    expect(journaldCheckpointName({ ...base, input: 'proxmox-journal' })).toBe(
+      'proxmox-journal-system.cursor.json',
+    );
   });
 });

@@ -75,7 +75,9 @@ export function journaldInstance(c: JournaldSourceConfig): string {
 
 /** The cursor file's name inside `stateDir`, one per journal followed. */
 export function journaldCheckpointName(c: JournaldSourceConfig): string {
-  return `journald-${journaldInstance(c).replace(/[^A-Za-z0-9_.-]/g, '_')}.cursor.json`;
+  // Another input reading the same journal (the Proxmox preset) keeps a cursor of its own.
+  const input = c.input === undefined || c.input === INPUTS.journald ? 'journald' : c.input;
+  return `${input}-${journaldInstance(c).replace(/[^A-Za-z0-9_.-]/g, '_')}.cursor.json`;
 }
 
 export function journalctlArgs(c: JournaldSourceConfig, cursor: string | undefined): string[] {
