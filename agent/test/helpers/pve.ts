@@ -7,7 +7,15 @@
  * formats, `qm`'s and qmeventd's journal lines, the config move) is written by this harness.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -27,8 +35,13 @@ import { Agent } from '../../src/daemon/agent.js';
 import { silentLogger } from '../../src/lib/log.js';
 
 export const TZ = 'Europe/Vienna';
-/** Whether VMs get a real `<VMID>.scope` cgroup here (else the stream header names the unit). */
-export const SCOPE_UNAVAILABLE = vmScopeUnavailable();
+/**
+ * Why VMs get no real `<VMID>.scope` cgroup here (then the stream header names the unit), or null.
+ * SWITCHOVER_TEST_NO_SCOPE=1 runs the tests as on a machine without a writable cgroup hierarchy.
+ */
+export const SCOPE_UNAVAILABLE = process.env.SWITCHOVER_TEST_NO_SCOPE
+  ? 'SWITCHOVER_TEST_NO_SCOPE is set'
+  : vmScopeUnavailable();
 
 export interface PveNode {
   name: string;
@@ -227,9 +240,12 @@ async function qemuPackage(vm: PveVm): Promise<string> {
  */
 export async function qmStarted(cluster: PveCluster, vm: PveVm, migratedFrom?: string): Promise<void> {
   const qm = path.join(cluster.root, 'qm');
-  // Not `exec sleep`: the process must keep qm's command line while journald reads it.
-  writeFileSync(qm, '#!/bin/sh\nsleep 30 &\nwait\n');
-  chmodSync(qm, 0o755);
+  // Not `exec sleep`: the process must keep qm's command line while journald reads it. Written once:
+  // rewriting a script a running shell reads ends it.
+  if (!existsSync(qm)) {
+    writeFileSync(qm, '#!/bin/sh\nsleep 30 &\nwait\n');
+    chmodSync(qm, 0o755);
+  }
   const args = [
     'start',
     vm.vmid,
@@ -245,7 +261,11 @@ export async function qmStarted(cluster: PveCluster, vm: PveVm, migratedFrom?: s
     await vm.node.ns.writeAsPid(child.pid as number, [line], 'qm', 'daemon.info');
     await until('qm line in the journal', 10_000, () => vm.node.ns.entries().some((e) => e.MESSAGE === line));
   } finally {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 }
 
