@@ -14,10 +14,10 @@ import { LABELS, METRICS, pairSessions, type Migration, type Verdict } from '@sw
 import { freePort, journaldUnavailable, sampleValue, until } from '@switchover/testbed';
 import { review } from '../src/review/review.js';
 import { renderReview } from '../src/review/render-text.js';
+import { pveMigrate } from './helpers/pve-migrate.js';
 import {
   SCOPE_UNAVAILABLE,
   TZ,
-  pveMigrate,
   qmStarted,
   startCluster,
   startPveAgent,

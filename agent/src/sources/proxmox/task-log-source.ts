@@ -1,14 +1,12 @@
-import { promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { ERROR_TYPES, INPUTS, STAGES, type VmRef } from '@switchover/model';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { parseUpid } from '../../records/proxmox-lines.js';
 import type { ProxmoxRecord } from '../../records/types.js';
 import { CheckpointFile } from '../checkpoint.js';
 import { FileTailer, type FilePosition } from '../libvirt-log/tailer.js';
 import type { SplitLine } from '../line-splitter.js';
 import type { Source, SourceCallbacks } from '../types.js';
+import { TASK_END, listMigrationTasks, taskFinished } from './task-files.js';
 
 export const DEFAULT_TASKS_DIR = '/var/log/pve/tasks';
 
@@ -32,8 +30,6 @@ export interface TaskLogSourceDeps {
 }
 
 const ERRORS = ERROR_TYPES.proxmoxTasks;
-/** A task log ends with `TASK OK` or `TASK ERROR: …` (pve-common RESTEnvironment). */
-const TASK_END = /^TASK (?:OK|ERROR|WARNINGS)/;
 const MAX_DONE = 10_000;
 
 interface Checkpoint {
@@ -142,34 +138,17 @@ export class TaskLogSource implements Source {
   }
 
   private async scan(): Promise<void> {
-    let subdirs: string[];
-    try {
-      subdirs = (await fsp.readdir(this.dir)).filter((d) => /^[0-9A-Fa-f]$/.test(d)).sort();
-      this.ok('scan');
-      this.setUp(true);
-    } catch (err) {
-      this.fail('scan', ERRORS.scan, err);
-      this.setUp(false);
-      return;
-    }
+    const tasks = await listMigrationTasks(this.dir, {
+      failed: (key, err) => this.fail(key, ERRORS.scan, err),
+      ok: (key) => this.ok(key),
+    });
+    this.setUp(tasks !== null);
+    if (tasks === null) return;
     const present = new Set<string>();
-    for (const sub of subdirs) {
-      let names: string[];
-      try {
-        names = await fsp.readdir(path.join(this.dir, sub));
-      } catch (err) {
-        this.fail(`scan:${sub}`, ERRORS.scan, err);
-        continue;
-      }
-      this.ok(`scan:${sub}`);
-      for (const n of names) {
-        const upid = parseUpid(n);
-        if (upid?.type !== 'qmigrate') continue;
-        const file = path.join(this.dir, sub, n);
-        present.add(file);
-        if (this.stopped) return;
-        if (!this.open.has(file) && !this.done.has(file)) await this.openTask(file, upid.id, upid.startTime);
-      }
+    for (const t of tasks) {
+      present.add(t.file);
+      if (this.stopped) return;
+      if (!this.open.has(t.file) && !this.done.has(t.file)) await this.openTask(t.file, t.vmid, t.startTime);
     }
     for (const [file, t] of this.open) await this.readTask(file, t);
     // Forget what was pruned (Proxmox rotates old task logs away).
@@ -186,7 +165,7 @@ export class TaskLogSource implements Source {
     const saved = this.saved[file];
     const isNew = this.savedAt !== undefined && startTime >= this.savedAt - 1;
     try {
-      if (!saved && !isNew && (await finished(file))) {
+      if (!saved && !isNew && (await taskFinished(file))) {
         this.markDone(file);
         return;
       }
@@ -277,20 +256,5 @@ export class TaskLogSource implements Source {
 
   private ok(key: string): void {
     this.failing.delete(key);
-  }
-}
-
-/** Whether a task log already holds its final `TASK …` line (read from its last bytes). */
-async function finished(file: string): Promise<boolean> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    const { size } = await fh.stat();
-    const len = Math.min(size, 4096);
-    const buf = Buffer.alloc(len);
-    await fh.read(buf, 0, len, size - len);
-    const lines = buf.toString('utf8').split('\n').filter(Boolean);
-    return lines.length > 0 && TASK_END.test(lines[lines.length - 1] as string);
-  } finally {
-    await fh.close();
   }
 }
