@@ -157,6 +157,19 @@ describe('migration events and domain logs together', () => {
     ).toEqual(['completed']);
   });
 
+  it('a deliberate stop inside the window (virsh destroy: SHUTDOWN host-signal, reason=destroyed) is no loss; an end with no reason is', () => {
+    const stop = (reason: string) => ({ ...ob.shutdown(VM, T + 6000), reason }) as Observation;
+    expect(
+      sessions([...dstEvents(T), stop('host-signal'), ob.processStop(VM, T + 6010, 'destroyed')]).map(
+        (x) => x.outcome,
+      ),
+    ).toEqual(['completed']);
+    // Proxmox's qmeventd cleans up after any QEMU exit and says nothing of why.
+    expect(
+      sessions([...dstEvents(T), ob.processStop(VM, T + 6000, 'qmeventd cleanup')]).map((x) => x.outcome),
+    ).toEqual(['lost']);
+  });
+
   it('virsh save then restore: neither is a migration', () => {
     const host = [
       ob.processStart(VM, T - 60_000),

@@ -13,6 +13,8 @@ export const STAGES = {
   virsh: 'virsh',
   journald: 'journald',
   libvirtLog: 'libvirt-log',
+  proxmoxTasks: 'proxmox-tasks',
+  proxmoxConfig: 'proxmox-config',
   recorder: 'recorder',
   correlator: 'correlator',
   sink: 'sink',
@@ -56,6 +58,19 @@ export const ERROR_TYPES = {
     watch: 'watch_failed',
     checkpointRead: 'checkpoint_read',
     checkpointWrite: 'checkpoint_write',
+  },
+  proxmoxTasks: {
+    scan: 'scan_failed',
+    open: 'open_failed',
+    read: 'read_failed',
+    oversize: 'line_too_long',
+    record: 'record_failed',
+    checkpointRead: 'checkpoint_read',
+    checkpointWrite: 'checkpoint_write',
+  },
+  proxmoxConfig: {
+    read: 'read_failed',
+    record: 'record_failed',
   },
   recorder: {
     init: 'init_failed',

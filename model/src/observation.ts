@@ -9,6 +9,8 @@ export const ORIGIN_KINDS = [
   'qmp-transcript',
   'recorder',
   'file',
+  'proxmox-task',
+  'proxmox-config',
 ] as const;
 export type OriginKind = (typeof ORIGIN_KINDS)[number];
 
@@ -158,11 +160,20 @@ export interface VmIdentityObservation extends Base {
   devices?: Record<string, string>;
 }
 
-/** libvirt's own lines: `starting up …`, `initiating migration`, `shutting down, reason=…`. */
+/**
+ * A QEMU process starts or stops, or the source starts migrating: libvirt's own lines (`starting up …`,
+ * `initiating migration`, `shutting down, reason=…`) and Proxmox VE's (`VM N started with PID …`, the
+ * `qmigrate` task log, the VM scope's end).
+ */
 export interface ProcessLifecycleObservation extends Base {
   kind: 'process-start' | 'process-stop' | 'migration-initiated';
   reason?: string;
   qemuVersion?: string;
+  /**
+   * `process-start` only: the process was started as the destination of an incoming migration
+   * (Proxmox: `qm start --migratedfrom NODE`) and no QEMU migration events will follow on this host.
+   */
+  incoming?: boolean;
 }
 
 /** Any other QEMU error_report line worth keeping as evidence. */

@@ -77,6 +77,10 @@ export const INPUTS = {
   virsh: 'virsh',
   journald: 'journald',
   libvirtLog: 'libvirt-log',
+  /** Proxmox VE: the node's journal (QEMU, qm, qmeventd, the VM scopes). */
+  proxmoxJournal: 'proxmox-journal',
+  /** Proxmox VE: the `qmigrate` task logs under /var/log/pve/tasks. */
+  proxmoxTasks: 'proxmox-tasks',
 } as const;
 
 export const SERVICE_NAME = 'switchover-agent';

@@ -45,6 +45,7 @@ export const FILES = [
   ['deploy/grafana/grafana.ini.example', 'usr/share/switchover/grafana/grafana.ini.example', 0o644],
   ['deploy/otel-collector/config.yaml', 'usr/share/switchover/otel-collector/config.yaml', 0o644],
   ['deploy/tempo/tempo.yaml', 'usr/share/switchover/tempo/tempo.yaml', 0o644],
+  ['deploy/proxmox/override.conf', 'usr/share/switchover/proxmox/override.conf', 0o644],
 ];
 
 export const CONFFILES = ['/etc/switchover/agent.yaml'];

@@ -12,10 +12,12 @@ export {
   startJournald,
   streamHeader,
   type JournaldNamespace,
+  type StreamOptions,
 } from './journald-namespace.js';
 export * from './libvirt/index.js';
 export { Orchestrator, isMigrationStatus, type QmpMessage } from './orchestrator.js';
 export { startQemu, type QemuOptions, type QemuProcess } from './qemu.js';
+export { createVmScope, kvmBinary, vmScopeUnavailable, type VmScope } from './scope.js';
 export { spawnOwned } from './spawn.js';
 export { freePort, until } from './wait.js';
 export { bindReadOnly, mountTmpfs, mountUnavailable, unmount } from './mounts.js';

@@ -22,17 +22,19 @@ export interface JournaldNamespace {
    * A connected stream socket after the header, usable as a child's stdout/stderr (`stdio: [.., s, s]`):
    * each line is then an entry with the writing process's real `_PID`/`_COMM`/`_CMDLINE`.
    */
-  openStream(identifier?: string): Promise<net.Socket>;
+  openStream(identifier?: string, header?: StreamOptions): Promise<net.Socket>;
   /** Lines as entries of this process (its `_PID`). */
-  writeLines(lines: readonly string[], identifier?: string): Promise<void>;
+  writeLines(lines: readonly string[], identifier?: string, header?: StreamOptions): Promise<void>;
   /**
    * Lines attributed to another live process: util-linux `logger --id=PID` sends SCM_CREDENTIALS with
    * that pid (root), so journald stamps the entry with its `_PID`, `_COMM` and `_CMDLINE` as if that
    * process had logged it. Used for VFIO lines "printed" by a QEMU that has no VFIO device.
    */
-  writeAsPid(pid: number, lines: readonly string[], identifier?: string): Promise<void>;
+  writeAsPid(pid: number, lines: readonly string[], identifier?: string, priority?: string): Promise<void>;
   /** Every entry currently in the namespace (`journalctl -o json`, not following). */
   entries(): Record<string, unknown>[];
+  /** The namespace as a responder exports it: `journalctl -o FORMAT` (json, short, short-iso, …). */
+  exportAs(format: string, env?: NodeJS.ProcessEnv): string;
   stop(): Promise<void>;
 }
 
@@ -46,10 +48,21 @@ export function journaldUnavailable(): string | null {
   return null;
 }
 
-/** The stdout-stream header: identifier, unit, priority, level prefix, forward to syslog/kmsg/console. */
-export const streamHeader = (identifier: string): string => `${identifier}\n\n6\n0\n0\n0\n0\n`;
+/**
+ * The stream header's optional fields. `unit` is what the service manager would send for a unit's
+ * output; journald records it as `_SYSTEMD_UNIT` only when the writer's own cgroup names none.
+ */
+export interface StreamOptions {
+  unit?: string;
+  /** syslog priority of every line (pve-qemu uses LOG_ERR, 3). Default 6. */
+  priority?: number;
+}
 
-function connect(socketPath: string, identifier: string): Promise<net.Socket> {
+/** The stdout-stream header: identifier, unit, priority, level prefix, forward to syslog/kmsg/console. */
+export const streamHeader = (identifier: string, o: StreamOptions = {}): string =>
+  `${identifier}\n${o.unit ?? ''}\n${o.priority ?? 6}\n0\n0\n0\n0\n`;
+
+function connect(socketPath: string, identifier: string, header: StreamOptions = {}): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     // journald shuts its write side at once: without allowHalfOpen Node would close ours too.
     const s = net.createConnection({ path: socketPath, allowHalfOpen: true });
@@ -57,7 +70,7 @@ function connect(socketPath: string, identifier: string): Promise<net.Socket> {
     s.once('connect', () => {
       s.off('error', reject);
       s.on('error', () => {});
-      s.write(streamHeader(identifier), (err) => (err ? reject(err) : resolve(s)));
+      s.write(streamHeader(identifier, header), (err) => (err ? reject(err) : resolve(s)));
     });
   });
 }
@@ -92,8 +105,11 @@ export async function startJournald(prefix = 'swt'): Promise<JournaldNamespace> 
     }
   };
 
-  const openStream = async (identifier = 'qemu-system-x86_64'): Promise<net.Socket> => {
-    const s = await connect(stdoutSocket, identifier);
+  const openStream = async (
+    identifier = 'qemu-system-x86_64',
+    header?: StreamOptions,
+  ): Promise<net.Socket> => {
+    const s = await connect(stdoutSocket, identifier, header);
     streams.push(s);
     return s;
   };
@@ -119,20 +135,29 @@ export async function startJournald(prefix = 'swt'): Promise<JournaldNamespace> 
     stdoutSocket,
     devLog,
     openStream,
-    async writeLines(lines, identifier = 'qemu-system-x86_64') {
-      const s = await connect(stdoutSocket, identifier);
+    async writeLines(lines, identifier = 'qemu-system-x86_64', header) {
+      const s = await connect(stdoutSocket, identifier, header);
       await new Promise<void>((resolve, reject) =>
         s.end(lines.map((l) => `${l}\n`).join(''), () => resolve()).once('error', reject),
       );
     },
-    async writeAsPid(pid, lines, identifier = 'qemu-system-x86_64') {
+    async writeAsPid(pid, lines, identifier = 'qemu-system-x86_64', priority = 'user.notice') {
       for (const line of lines) {
         await new Promise<void>((resolve, reject) =>
-          execFile('logger', ['-u', devLog, `--id=${pid}`, '-t', identifier, '--', line], (err) =>
-            err ? reject(err) : resolve(),
+          execFile(
+            'logger',
+            ['-u', devLog, `--id=${pid}`, '-p', priority, '-t', identifier, '--', line],
+            (err) => (err ? reject(err) : resolve()),
           ),
         );
       }
+    },
+    exportAs(format, env = process.env) {
+      return execFileSync('journalctl', [`--namespace=${namespace}`, '--merge', '-o', format, '--no-pager'], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        env,
+      });
     },
     entries() {
       const out = execFileSync(

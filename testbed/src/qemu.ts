@@ -21,10 +21,15 @@ export interface QemuOptions {
   logFile?: string;
   /** Trace events to enable with the log backend (written to the same stderr). */
   traces?: string[];
-  /** `-msg timestamp=on` (default true): QEMU prefixes its error lines and traces with the time. */
-  msgTimestamp?: boolean;
-  /** QEMU's stderr goes to this stream (for example a journald stdout stream); wins over `logFile`. */
+  /** `-msg timestamp=on` (libvirt passes it; Proxmox's qemu-server does not). Default true. */
+  timestamps?: boolean;
+  /**
+   * QEMU's stderr is this stream instead (a journald stdout stream after its header, as pve-qemu's
+   * `sd_journal_stream_fd("QEMU", …)`); wins over `logFile`.
+   */
   stderr?: Socket;
+  /** Rewrites the command before it runs (e.g. a VM scope's `wrap`, entering a cgroup first). */
+  wrap?: (command: string, args: readonly string[]) => { command: string; args: string[] };
   extraArgs?: string[];
 }
 
@@ -50,7 +55,7 @@ export async function startQemu(o: QemuOptions): Promise<QemuProcess> {
   const args = [
     ...['-machine', 'pc', '-nographic', '-nodefaults', '-accel', 'tcg'],
     ...['-m', `${o.ramMb ?? 64}M`, '-name', `guest=${o.name}`, '-uuid', uuid],
-    ...(o.msgTimestamp === false ? [] : ['-msg', 'timestamp=on']),
+    ...(o.timestamps === false ? [] : ['-msg', 'timestamp=on']),
     ...o.qmpSockets.flatMap((s) => ['-qmp', `unix:${s},server=on,wait=off`]),
     ...(o.traces ?? []).flatMap((t) => ['-trace', `enable=${t}`]),
     ...(o.paused ? ['-S'] : []),
@@ -58,7 +63,10 @@ export async function startQemu(o: QemuOptions): Promise<QemuProcess> {
     ...(o.extraArgs ?? []),
   ];
   const fd = o.logFile && !o.stderr ? openSync(o.logFile, 'a') : null;
-  const child = spawnOwned(o.binary ?? 'qemu-system-x86_64', args, {
+  const cmd = o.wrap
+    ? o.wrap(o.binary ?? 'qemu-system-x86_64', args)
+    : { command: o.binary ?? 'qemu-system-x86_64', args };
+  const child = spawnOwned(cmd.command, cmd.args, {
     stdio: ['ignore', fd ?? 'ignore', o.stderr ?? fd ?? 'pipe'],
   });
   if (fd !== null) closeSync(fd);

@@ -11,7 +11,8 @@ import { VERSION } from './version.js';
 export const AGENT_HELP = `Usage: switchover agent [--config FILE] [--check]
 
 Runs the per-host daemon: follows every QEMU live migration on this host through the enabled inputs
-(dedicated QMP sockets, libvirt's virsh event relay, journald, libvirt domain logs), and exports
+(dedicated QMP sockets, libvirt's virsh event relay, journald, libvirt domain logs, a Proxmox VE
+node's journal, task logs and VM configs), and exports
 sessions, VFIO device transitions, return-path status and verdicts on /metrics (Prometheus), as
 OpenTelemetry spans (OTLP), and in the flight recorder served at /api/migrations.
 

@@ -7,6 +7,7 @@ import { review, ReviewInputError, ReviewLimitError, type HostFile } from '../re
 import { toReviewJson } from '../review/render-json.js';
 import { renderReview } from '../review/render-text.js';
 import { EXIT, UsageError, type Io } from './usage.js';
+import { isTimeZone, localTimeZone } from '../review/review.js';
 
 export const REVIEW_HELP = `Usage: switchover review --host NAME=FILE [--host NAME=FILE ...] [options]
 
@@ -15,8 +16,15 @@ destination, prints a side-by-side timeline (times relative to the source's star
 evidence lines with file and line number.
 
 Each FILE's kind is detected by content: libvirt domain log (/var/log/libvirt/qemu/VM.log), \`journalctl -o json\`
-output, QMP transcript, \`virsh qemu-monitor-event [--timestamp]\` output, a plain QEMU stderr log, or a Switchover
-flight recorder file (STATE_DIR/recorder-*.jsonl). Give several files of one host with the same NAME.
+output or its plain text (\`-o short\`, \`short-precise\`, \`short-iso\`), a Proxmox VE task log (a copy of
+/var/log/pve/tasks/*/UPID:…:qmigrate:…, or the GUI's task log download), QMP transcript,
+\`virsh qemu-monitor-event [--timestamp]\` output, a plain QEMU stderr log, or a Switchover flight recorder
+file (STATE_DIR/recorder-*.jsonl). Give several files of one host with the same NAME.
+
+Proxmox VE: give the source node's task log and both nodes' journals, e.g.
+  journalctl -o json -u 100.scope -t QEMU -t qm -t qmeventd --since ... > pve2.json
+Name the hosts as the nodes are named (the task log names the target node). Task logs and
+\`short\`/\`short-precise\` journals carry local time: --timezone says whose.
 
 Options:
   --host NAME=FILE   a file from host NAME (repeatable, at least one)
@@ -28,6 +36,8 @@ Options:
   --max-size MIB     all files together may hold at most this much (default ${REVIEW_LIMITS.maxSizeMiB}; review
                      needs about ten times as much memory)
   --timeout SECONDS  give up after this long, reading included (default ${REVIEW_LIMITS.timeoutSeconds})
+  --timezone ZONE    zone of times without an offset (IANA name such as Europe/Vienna, or +02:00;
+                     default: this machine's, ${localTimeZone()})
   --no-color         plain text even on a terminal
   -h, --help         this help
 
@@ -78,6 +88,7 @@ export async function reviewCommand(argv: string[], io: Io): Promise<number> {
       skew: { type: 'string' },
       'max-size': { type: 'string' },
       timeout: { type: 'string' },
+      timezone: { type: 'string' },
       'no-color': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -93,6 +104,10 @@ export async function reviewCommand(argv: string[], io: Io): Promise<number> {
   const skewS = seconds('skew', values.skew);
   const maxSizeMiB = positive('max-size', 'a size in MiB', values['max-size']);
   const timeoutSeconds = positive('timeout', 'a number of seconds', values.timeout);
+  if (values.timezone !== undefined && !isTimeZone(values.timezone))
+    throw new UsageError(
+      `--timezone expects an IANA zone (Europe/Vienna) or an offset (+02:00), got "${values.timezone}"`,
+    );
   let result;
   try {
     result = await review(hosts, {
@@ -101,6 +116,7 @@ export async function reviewCommand(argv: string[], io: Io): Promise<number> {
       ...(windowS !== undefined ? { correlator: { windowMs: windowS * 1000 } } : {}),
       ...(maxSizeMiB !== undefined ? { maxSizeMiB } : {}),
       ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+      ...(values.timezone !== undefined ? { timeZone: values.timezone } : {}),
     });
   } catch (err) {
     if (err instanceof ReviewInputError || err instanceof ReviewLimitError) {

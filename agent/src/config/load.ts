@@ -55,6 +55,21 @@ const strMap: Check = (v, p, e) =>
     ? v
     : (e.push(`${p}: expected a map of strings, got ${show(v)}`), undefined);
 
+/** An IANA zone (`Europe/Vienna`) or a fixed offset (`+02:00`, `UTC`), as the runtime knows it. */
+const timeZone: Check = (v, p, e) => {
+  if (typeof v !== 'string' || v === '') return str(v, p, e);
+  if (v === 'UTC' || /^[+-][0-9]{2}:?[0-9]{2}$/.test(v)) return v;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: v });
+    return v;
+  } catch {
+    e.push(
+      `${p}: unknown time zone ${show(v)} (an IANA name such as Europe/Vienna, or an offset such as +02:00)`,
+    );
+    return undefined;
+  }
+};
+
 /** An object with known keys; unknown keys are errors (typos must not pass silently). */
 const obj =
   (shape: Record<string, Check>, nullable = false): Check =>
@@ -97,6 +112,16 @@ const SCHEMA = obj({
       glob: str,
       startAt: oneOf(['end', 'beginning']),
       pollIntervalMs: int(20, 60_000),
+    }),
+    proxmox: obj({
+      enabled: bool,
+      tasksDir: str,
+      pveDir: str,
+      timeZone: (v, p, e) => (v === null ? null : timeZone(v, p, e)),
+      directory: optStr,
+      namespace: optStr,
+      startAt: oneOf(['now', 'all']),
+      pollIntervalMs: int(100, 60_000),
     }),
   }),
   detection: obj({
@@ -190,9 +215,13 @@ export function parseConfig(text: string | null, source: string, opts: LoadOptio
   }
   const inputs = merged.inputs;
   if (inputs && !Object.values(inputs).some((i) => i?.enabled))
-    problems.push('inputs: no input is enabled; enable at least one of qmp, virsh, journald, libvirtLogs');
+    problems.push(
+      'inputs: no input is enabled; enable at least one of qmp, virsh, journald, libvirtLogs, proxmox',
+    );
   if (merged.inputs?.journald?.directory && merged.inputs.journald.namespace)
     problems.push('inputs.journald: set either directory or namespace, not both');
+  if (merged.inputs?.proxmox?.directory && merged.inputs.proxmox.namespace)
+    problems.push('inputs.proxmox: set either directory or namespace, not both');
   if (problems.length > 0) throw new ConfigError(source, problems);
   return merged;
 }

@@ -23,6 +23,18 @@ export interface AgentConfig {
       startAt: 'now' | 'all';
     };
     libvirtLogs: { enabled: boolean; glob: string; startAt: 'end' | 'beginning'; pollIntervalMs: number };
+    /** A Proxmox VE node: its journal, `qmigrate` task logs and VM configs (never its QMP sockets). */
+    proxmox: {
+      enabled: boolean;
+      tasksDir: string;
+      pveDir: string;
+      /** IANA zone or `±HH:MM` of the task logs' local times; null: this host's zone. */
+      timeZone: string | null;
+      directory: string | null;
+      namespace: string | null;
+      startAt: 'now' | 'all';
+      pollIntervalMs: number;
+    };
   };
   detection: { windowSeconds: number; resumeWaitSeconds: number; maxOpenSessions: number };
   recorder: { maxBytes: number };
@@ -54,6 +66,16 @@ export function defaultConfig(hostname: string): AgentConfig {
         glob: '/var/log/libvirt/qemu/*.log',
         startAt: 'end',
         pollIntervalMs: 250,
+      },
+      proxmox: {
+        enabled: false,
+        tasksDir: '/var/log/pve/tasks',
+        pveDir: '/etc/pve',
+        timeZone: null,
+        directory: null,
+        namespace: null,
+        startAt: 'now',
+        pollIntervalMs: 1000,
       },
     },
     detection: { windowSeconds: 30, resumeWaitSeconds: 600, maxOpenSessions: 1000 },

@@ -29,13 +29,26 @@ import { resumeWait } from './window.js';
  * These handlers keep a log alone enough for a verdict; with migration events too, they only add.
  */
 
-/** libvirt ends a QEMU with these reasons when it crashed or could not be started or loaded. */
-const CRASH_REASONS: ReadonlySet<string> = new Set(['crashed', 'failed']);
-/** Reasons that say the VM ran in this process: the guest shut down, or an operator destroyed it. */
-const RAN_REASONS: ReadonlySet<string> = new Set(['shutdown', 'destroyed']);
+/**
+ * Reasons that say the VM ran in this process and was then stopped on purpose: the guest shut down,
+ * an operator destroyed it, killed it with a signal or quit QEMU (libvirt's `shutting down, reason=…`,
+ * QMP `SHUTDOWN`'s `reason`). Any other end (`crashed`, `failed`, `host-error`, `guest-panic`,
+ * Proxmox's qmeventd cleanup with no reason at all) is QEMU dying.
+ */
+const RAN_REASONS: ReadonlySet<string> = new Set([
+  'shutdown',
+  'destroyed',
+  'guest-shutdown',
+  'host-qmp-quit',
+  'host-ui',
+  // SIGTERM/SIGINT: `virsh destroy`, `qm stop`, systemd stopping it (a SIGKILL leaves no event).
+  'host-signal',
+]);
+/** The process went on as something else: it migrated out or was saved to a file. */
+const MOVED_REASONS: ReadonlySet<string> = new Set(['migrated', 'saved']);
 
 const isCrash = (o: ShutdownObservation | ProcessLifecycleObservation): boolean =>
-  o.kind === 'shutdown' ? o.reason === 'host-error' : CRASH_REASONS.has(o.reason ?? '');
+  !RAN_REASONS.has(o.reason ?? '') && !MOVED_REASONS.has(o.reason ?? '');
 
 /** A new QEMU process for this VM: whatever the previous one left open is over, and its identity is stale. */
 export function onProcessStart(ctx: Ctx, obs: ProcessLifecycleObservation): void {

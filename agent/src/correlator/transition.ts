@@ -2,6 +2,7 @@ import type { Observation, Session } from '@switchover/model';
 import type { Ctx } from './context.js';
 import { onVfioAttempt, onVfioState } from './devices.js';
 import { claimPending, onVfioFailure } from './failures.js';
+import { afterIncomingFailure, afterIncomingStatus, onIncomingStart } from './incoming.js';
 import { onIdentity, onLoadFailure, onQemuError, onResume, onStop } from './lifecycle.js';
 import { onExit, onInitiated, onProcessStart } from './process.js';
 import { onInfo, onPass, onPeer, onReturnPath, onStatus } from './migration.js';
@@ -20,7 +21,8 @@ import { closeDeadline, closeFinished, expire, prunePending } from './window.js'
 function dispatch(ctx: Ctx, obs: Observation): void {
   switch (obs.kind) {
     case 'migration-status':
-      return onStatus(ctx, obs);
+      onStatus(ctx, obs);
+      return afterIncomingStatus(ctx, obs);
     case 'migration-pass':
       return onPass(ctx, obs);
     case 'vm-stop':
@@ -31,7 +33,7 @@ function dispatch(ctx: Ctx, obs: Observation): void {
     case 'process-stop':
       return onExit(ctx, obs);
     case 'process-start':
-      return onProcessStart(ctx, obs);
+      return obs.incoming === true ? onIncomingStart(ctx, obs) : onProcessStart(ctx, obs);
     case 'migration-initiated':
       return onInitiated(ctx, obs);
     case 'vm-identity':
@@ -41,7 +43,8 @@ function dispatch(ctx: Ctx, obs: Observation): void {
     case 'vfio-attempt':
       return onVfioAttempt(ctx, obs);
     case 'vfio-failure':
-      return onVfioFailure(ctx, obs);
+      onVfioFailure(ctx, obs);
+      return afterIncomingFailure(ctx, obs);
     case 'load-failure':
       return onLoadFailure(ctx, obs);
     case 'return-path':

@@ -97,6 +97,11 @@ export interface VmState {
   afterSave: boolean;
   /** This process is a `virsh restore` (an incoming stream from a file), not a migration destination. */
   restoring: boolean;
+  /**
+   * The session was opened by an incoming QEMU's start (`process-start` with `incoming`), seen by
+   * an input with no QEMU migration events (Proxmox's journal): completion and RESUME are inferred.
+   */
+  incomingProcess: boolean;
   /** A `migration-peer` line read before any input opened the session it belongs to. */
   pendingPeer: { peer: string; time: number } | null;
 }

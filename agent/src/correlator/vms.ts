@@ -29,6 +29,7 @@ function emptyVm(name: string): VmState {
     afterSave: false,
     restoring: false,
     pendingPeer: null,
+    incomingProcess: false,
   };
 }
 
@@ -99,6 +100,7 @@ export function resetSessionScratch(vm: VmState): void {
   vm.closeAt = null;
   vm.attempts = dict();
   vm.untimedFailures = dict();
+  vm.incomingProcess = false;
 }
 
 /** Drop the least recently seen VMs without a session once there are too many (identity is cheap, not free). */

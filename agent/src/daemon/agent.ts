@@ -154,7 +154,8 @@ export class Agent {
       inputs.libvirtLogs.enabled &&
       !inputs.qmp.enabled &&
       !inputs.virsh.enabled &&
-      !inputs.journald.enabled
+      !inputs.journald.enabled &&
+      !inputs.proxmox.enabled
     )
       log.warn(
         'libvirt logs are the only input: verdicts rest on QEMU process lifetimes (a destination never logs its completion, a source logs no failure or cancel, so those stay in progress until the VM migrates again or stops); enable inputs.virsh (or qmp) for migration events',

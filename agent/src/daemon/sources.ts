@@ -2,7 +2,9 @@ import type { AgentConfig } from '../config/schema.js';
 import type { Logger } from '../lib/log.js';
 import { JournaldSource } from '../sources/journald/journald-source.js';
 import { LibvirtLogSource } from '../sources/libvirt-log/libvirt-log-source.js';
+import { ProxmoxSource } from '../sources/proxmox/proxmox-source.js';
 import { QmpSource } from '../sources/qmp/qmp-source.js';
+import { localTimeZone } from '../records/local-time.js';
 import type { Source, SourceCallbacks } from '../sources/types.js';
 import { VirshSource } from '../sources/virsh/virsh-source.js';
 
@@ -62,6 +64,27 @@ export function createSources(
         { host, stateDir, glob: l.glob, startAt: l.startAt, pollIntervalMs: l.pollIntervalMs },
         callbacks,
         { logger: logger.child({ input: 'libvirt-log' }) },
+      ),
+    );
+  }
+  if (inputs.proxmox.enabled) {
+    const p = inputs.proxmox;
+    out.push(
+      new ProxmoxSource(
+        {
+          host,
+          stateDir,
+          timeZone: p.timeZone ?? localTimeZone(),
+          tasksDir: p.tasksDir,
+          pveDir: p.pveDir,
+          startAt: p.startAt,
+          pollIntervalMs: p.pollIntervalMs,
+          configWaitMs: config.detection.resumeWaitSeconds * 1000,
+          ...(p.directory ? { directory: p.directory } : {}),
+          ...(p.namespace ? { namespace: p.namespace } : {}),
+        },
+        callbacks,
+        { logger: logger.child({ input: 'proxmox' }), onLag: deps.onLag },
       ),
     );
   }

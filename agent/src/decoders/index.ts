@@ -1,6 +1,7 @@
 import type { RawRecord } from '../records/types.js';
 import { UNKNOWN_RESULT } from './common.js';
 import { decodeLogLine } from './log-line.js';
+import { decodeProxmox } from './proxmox.js';
 import { decodeQmpEvent } from './qmp-event.js';
 import { decodeQmpReply } from './qmp-reply.js';
 import type { DecodeResult } from './types.js';
@@ -12,6 +13,7 @@ export { isVirshTrailer, parseVirshLine, type VirshLine } from './virsh-line.js'
 export { parseVfioFailure } from './vfio-failure.js';
 export { MAX_LINE_CHARS, messageStart } from './log-line.js';
 export { KNOWN_TRACE_NAMES } from './trace-names.js';
+export { parseTaskLine, taskMessageStart } from './proxmox.js';
 
 /**
  * One raw record → zero or more observations. Pure and total: no I/O, no clock, and it never throws
@@ -29,6 +31,8 @@ export function decode(record: RawRecord): DecodeResult {
         return decodeVirshLine(record);
       case 'qmp-reply':
         return decodeQmpReply(record);
+      case 'proxmox':
+        return decodeProxmox(record);
       default:
         return UNKNOWN_RESULT;
     }

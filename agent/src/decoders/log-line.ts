@@ -43,27 +43,29 @@ function parseLogLine(text: string, r: LogLineRecord): Parsed {
       return parseTrace(name, sp < 0 ? '' : text.slice(sp + 1), tid.time);
     }
     const iso = parseIsoPrefix(text);
-    if (iso) return parseBody(text, iso.end, iso.time);
+    if (iso) return parseBody(text, iso.end, iso.time, r.qemuProgram);
     const lv = parseLibvirtPrefix(text);
     if (lv) return parseLibvirtLine(text.slice(lv.end), lv.time);
   }
-  return parseBody(text, 0, null);
+  return parseBody(text, 0, null, r.qemuProgram);
 }
 
 /**
  * Where the message of a log line begins: past any timestamp (trace, ISO, libvirt) and any QEMU
  * `prog: ` prefix. 0 when the line has neither (a bare line, e.g. the VFIO line printed during `cont`).
  */
-export function messageStart(text: string): number {
+export function messageStart(text: string, program?: string): number {
   const start = (parseTidPrefix(text) ?? parseIsoPrefix(text) ?? parseLibvirtPrefix(text))?.end ?? 0;
   const sp = text.indexOf(' ', start);
-  return sp > start && text.charCodeAt(sp - 1) === 58 /* : */ && isQemuProg(text, start, sp - 1)
+  return sp > start &&
+    text.charCodeAt(sp - 1) === 58 /* : */ &&
+    (isQemuProg(text, start, sp - 1) || isProgram(text, start, sp - 1, program))
     ? sp + 1
     : start;
 }
 
 /** After any timestamp: a trace event, or an error_report message with or without `prog: `. */
-function parseBody(text: string, start: number, time: number | null): Parsed {
+function parseBody(text: string, start: number, time: number | null, program?: string): Parsed {
   const n = text.length;
   if (start >= n) return IGNORED;
   const sp = text.indexOf(' ', start);
@@ -78,7 +80,9 @@ function parseBody(text: string, start: number, time: number | null): Parsed {
     }
   }
   const prog =
-    sp > start && text.charCodeAt(wordEnd - 1) === 58 /* : */ && isQemuProg(text, start, wordEnd - 1);
+    sp > start &&
+    text.charCodeAt(wordEnd - 1) === 58 /* : */ &&
+    (isQemuProg(text, start, wordEnd - 1) || isProgram(text, start, wordEnd - 1, program));
   return parseMessage(prog ? text.slice(sp + 1) : start === 0 ? text : text.slice(start), time, prog);
 }
 
@@ -88,6 +92,14 @@ function isTraceWord(s: string, from: number, to: number): boolean {
     if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95)) return false;
   }
   return true;
+}
+
+/**
+ * The program name the source says this QEMU runs as (Proxmox VE's `/usr/bin/kvm` prints `kvm: …`).
+ * Only with that word from the source: the kernel's kvm module prints `kvm: …` lines too.
+ */
+function isProgram(s: string, from: number, to: number, program: string | undefined): boolean {
+  return program !== undefined && to - from === program.length && s.startsWith(program, from);
 }
 
 /** `qemu`, `qemu-kvm`, `qemu-system-x86_64`, …: basename of argv[0] as error_report prints it. */

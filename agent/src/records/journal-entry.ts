@@ -12,6 +12,16 @@ export interface JournalEntry {
   bootId?: string;
   /** `_CMDLINE`, space-joined by journald. */
   cmdline?: string;
+  /** `_SYSTEMD_UNIT`: the unit of the logging process (Proxmox: `<VMID>.scope` for a VM's QEMU). */
+  unit?: string;
+  /** `SYSLOG_IDENTIFIER` (`QEMU` for Proxmox's QEMU, `qm`, `qmeventd`, `systemd`, …). */
+  identifier?: string;
+  /**
+   * Only for entries of the service manager (`SYSLOG_IDENTIFIER=systemd`): the unit a message is
+   * about (`UNIT=`) and its catalog id (`MESSAGE_ID=`), e.g. a VM scope that ended.
+   */
+  aboutUnit?: string;
+  messageId?: string;
   /** Message lines; `null` when journald left MESSAGE out as too large. */
   lines: string[] | null;
 }
@@ -80,7 +90,18 @@ const MAX_DATE_MS = 8.64e15;
 
 /** The fields the agent reads; a journal entry carries twenty-odd others it never needs. */
 const FIELDS = ['MESSAGE', '__CURSOR', '__REALTIME_TIMESTAMP', '_PID', '_BOOT_ID', '_CMDLINE'] as const;
-type Field = (typeof FIELDS)[number];
+/**
+ * Read only when asked (`parseEntry(line, 'units')`, the Proxmox input and `review`): each cut is one
+ * more scan of the line, and the ordinary journald input, which follows a busy host's whole
+ * journal, attributes lines by `_CMDLINE`/pid and never needs them.
+ */
+const UNIT_FIELDS = ['_SYSTEMD_UNIT', 'SYSLOG_IDENTIFIER'] as const;
+/** Read only from the service manager's own entries (few): cut on demand, not on every line. */
+const MANAGER_FIELDS = ['UNIT', 'MESSAGE_ID'] as const;
+type Field = (typeof FIELDS)[number] | (typeof UNIT_FIELDS)[number] | (typeof MANAGER_FIELDS)[number];
+
+/** Which fields `parseEntry` reads: `base` (default) or also the units and identifier (`units`). */
+export type EntryFields = 'base' | 'units';
 
 /**
  * The JSON text of one top-level string or null value, found without parsing the whole entry.
@@ -108,20 +129,28 @@ function rawField(line: string, key: Field): string | null | undefined {
 }
 
 /**
- * The hot path (a busy host's journal is mostly not QEMU): the six fields are cut out of the line and
+ * The hot path (a busy host's journal is mostly not QEMU): the fields are cut out of the line and
  * only their values are parsed. Entries with array values (repeated fields, non-UTF-8 bytes) take
  * the full `JSON.parse`, as does anything that does not look like one JSON object. The cut does not
  * validate the rest of the line: journalctl writes whole objects, and a cut-short line is still caught.
  */
-function fastFields(line: string): Partial<Record<Field, unknown>> | null {
+function fastFields(line: string, fields: EntryFields): Partial<Record<Field, unknown>> | null {
   if (line.charCodeAt(0) !== 123 /* { */ || line.charCodeAt(line.length - 1) !== 125 /* } */) return null;
   const out: Partial<Record<Field, unknown>> = {};
-  for (const key of FIELDS) {
+  if (!cut(line, FIELDS, out)) return null;
+  if (fields === 'base') return out;
+  if (!cut(line, UNIT_FIELDS, out)) return null;
+  if (out.SYSLOG_IDENTIFIER === 'systemd' && !cut(line, MANAGER_FIELDS, out)) return null;
+  return out;
+}
+
+function cut(line: string, keys: readonly Field[], out: Partial<Record<Field, unknown>>): boolean {
+  for (const key of keys) {
     const raw = rawField(line, key);
-    if (raw === null) return null;
+    if (raw === null) return false;
     if (raw !== undefined) out[key] = JSON.parse(raw) as unknown;
   }
-  return out;
+  return true;
 }
 
 function fullFields(line: string): Partial<Record<Field, unknown>> | 'json' | 'not-object' {
@@ -135,10 +164,10 @@ function fullFields(line: string): Partial<Record<Field, unknown>> | 'json' | 'n
   return obj as Record<string, unknown>;
 }
 
-export function parseEntry(line: string): ParseResult {
+export function parseEntry(line: string, fields: EntryFields = 'base'): ParseResult {
   let o: Partial<Record<Field, unknown>> | null;
   try {
-    o = fastFields(line);
+    o = fastFields(line, fields);
   } catch {
     o = null; // a value the cut got wrong: let the full parser judge the line
   }
@@ -162,5 +191,23 @@ export function parseEntry(line: string): ParseResult {
   if (pid && /^\d{1,10}$/.test(pid)) entry.pid = Number(pid);
   if (boot) entry.bootId = boot;
   if (cmdline) entry.cmdline = cmdline;
+  if (fields === 'base') return { ok: true, entry };
+  // The unit fields only say more about an entry; a malformed one is as if absent.
+  const first = (v: unknown): string | undefined => {
+    const x = firstValue(v);
+    return x === BAD ? undefined : x;
+  };
+  const unit = first(o._SYSTEMD_UNIT);
+  if (unit) entry.unit = unit;
+  const identifier = first(o.SYSLOG_IDENTIFIER);
+  if (identifier) {
+    entry.identifier = identifier;
+    if (identifier === 'systemd') {
+      const about = first(o.UNIT);
+      if (about) entry.aboutUnit = about;
+      const id = first(o.MESSAGE_ID);
+      if (id) entry.messageId = id;
+    }
+  }
   return { ok: true, entry };
 }

@@ -44,6 +44,11 @@ export interface LogLineRecord extends RawBase {
   transportTime?: number;
   /** Offline only: timestamped neighbours of the line in the same file, epoch ms (null = none). */
   neighbours?: { before: number | null; after: number | null };
+  /**
+   * The QEMU binary's name when the source knows the line is QEMU's and the name is not `qemu*`
+   * (Proxmox VE: `kvm`, so `kvm: …` is QEMU's prefix; the kernel's kvm module prints `kvm: …` too).
+   */
+  qemuProgram?: string;
 }
 
 /** One line of `virsh qemu-monitor-event --loop [--timestamp]` output. */
@@ -52,4 +57,25 @@ export interface VirshLineRecord extends RawBase {
   text: string;
 }
 
-export type RawRecord = QmpEventRecord | QmpReplyRecord | LogLineRecord | VirshLineRecord;
+/**
+ * What a Proxmox VE node says about a migration outside QEMU's own lines:
+ * - `task-log`: one line of a `qmigrate` task log (source node), `YYYY-MM-DD HH:MM:SS msg` in the
+ *   node's local time, hence `timeZone` (IANA name or `±HH:MM`) to read it;
+ * - `journal`: a line of `qm` (`VM N started with PID …`), `qmeventd` (`Starting cleanup for N`) or
+ *   the service manager about `<VMID>.scope` (`messageId`), timed by the journal (`transportTime`);
+ *   `migratedFrom` is the node named by `--migratedfrom` on the logging `qm` command line;
+ * - `config-moved`: the VM's config appeared under this node (`/etc/pve/qemu-server/<VMID>.conf`):
+ *   the source moves it only after QEMU reported `completed`, just before it resumes the target.
+ */
+export interface ProxmoxRecord extends RawBase {
+  kind: 'proxmox';
+  from: 'task-log' | 'journal' | 'config-moved';
+  text: string;
+  timeZone?: string;
+  transportTime?: number;
+  identifier?: string;
+  messageId?: string;
+  migratedFrom?: string;
+}
+
+export type RawRecord = QmpEventRecord | QmpReplyRecord | LogLineRecord | VirshLineRecord | ProxmoxRecord;

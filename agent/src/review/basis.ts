@@ -9,6 +9,8 @@ const INPUT_NAMES: Record<OriginKind, string> = {
   'qmp-transcript': 'QMP transcript',
   recorder: 'flight recorder',
   file: 'QEMU log',
+  'proxmox-task': 'Proxmox task log',
+  'proxmox-config': 'Proxmox VM config',
 };
 
 /** The inputs one side's evidence came from, in a stable order. */

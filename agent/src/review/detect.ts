@@ -1,4 +1,5 @@
 import { isVirshTrailer, messageStart, parseLibvirtPrefix, parseVirshLine } from '../decoders/index.js';
+import { isJournalTextLine } from './journal-text.js';
 
 /** The kinds of file a responder copies off a host after an incident. */
 export const FILE_KINDS = [
@@ -8,6 +9,8 @@ export const FILE_KINDS = [
   'virsh-events',
   'recorder',
   'qemu-log',
+  'proxmox-task-log',
+  'journal-text',
 ] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
 
@@ -27,6 +30,9 @@ function jsonKind(line: string): FileKind | null {
   return null;
 }
 
+const TASK_LINE = /^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} /;
+const TASK_END = /^TASK (?:OK|ERROR|WARNINGS)/;
+
 /**
  * Tell a file's kind by its content (names lie: responders rename files). Looks at the first
  * non-empty lines; returns null when nothing matches.
@@ -41,11 +47,20 @@ export function detectKind(lines: readonly string[]): FileKind | null {
   let virsh = 0;
   let libvirt = 0;
   let qemu = 0;
+  let task = 0;
+  let journal = 0;
   for (const l of sample) {
     if (parseVirshLine(l) !== null || isVirshTrailer(l)) virsh++;
     else if (parseLibvirtPrefix(l) !== null || l.endsWith(' \\')) libvirt++;
+    else if (TASK_LINE.test(l) || TASK_END.test(l)) task++;
+    else if (isJournalTextLine(l)) journal++;
     else if (messageStart(l) > 0) qemu++;
   }
+  // A Proxmox task log: `YYYY-MM-DD HH:MM:SS msg` lines (local time), ending in `TASK OK|ERROR`.
+  if (task > 0 && task >= sample.length / 2 && sample.some((l) => TASK_LINE.test(l)))
+    return 'proxmox-task-log';
+  if (journal > 0 && journal >= (sample.length - sample.filter((l) => l.startsWith('-- ')).length) / 2)
+    return 'journal-text';
   if (virsh > 0 && virsh >= libvirt) return 'virsh-events';
   if (libvirt > 0) return 'libvirt-log';
   if (qemu > 0) return 'qemu-log';

@@ -3,10 +3,13 @@ import { lineTimestamp } from '../decoders/index.js';
 import { parseEntry } from '../records/journal-entry.js';
 import { JournalRecords } from '../records/journal-records.js';
 import { PidVmCache } from '../records/pid-vm-cache.js';
+import { ProxmoxJournalRecords } from '../records/proxmox-journal-records.js';
 import { guestName } from '../records/qemu-cmdline.js';
 import type { RawRecord } from '../records/types.js';
 import type { FileKind } from './detect.js';
 import type { Deadline } from './limits.js';
+import { parseJournalTextLine, textToJournalEntry } from './journal-text.js';
+import { taskLogRecords } from './proxmox.js';
 
 export interface FileInput {
   host: string;
@@ -17,7 +20,22 @@ export interface FileInput {
   /** VM for files that do not name one (QMP transcripts, bare QEMU logs). */
   defaultVm: string;
   deadline?: Deadline;
+  /** Reading local times and Proxmox VMIDs (task logs, plain-text journals). */
+  local?: LocalContext;
 }
+
+export interface LocalContext {
+  /** The zone of times printed without an offset (task logs, `journalctl -o short`). */
+  timeZone: string;
+  /** The year of `journalctl -o short` lines, which print none. */
+  year: number;
+  /** VMID → Proxmox VM name, from what the files said. */
+  names: ReadonlyMap<string, string>;
+  /** The VM of plain-text QEMU lines no `qm` line tied to a VMID (one VM in the review). */
+  fallbackVm?: VmRef;
+}
+
+const NO_LOCAL: LocalContext = { timeZone: 'UTC', year: new Date().getUTCFullYear(), names: new Map() };
 
 /** The VM a libvirt log or QEMU log belongs to: its `-name guest=…` command-line line, else the default. */
 export function vmOfLog(lines: readonly string[], fallback: string): string {
@@ -94,20 +112,69 @@ function virshRecords(f: FileInput): RawRecord[] {
   );
 }
 
-/** `journalctl -o json` output copied off a host: its pids mean nothing here, so no `/proc`. */
+/**
+ * `journalctl -o json` output copied off a host: its pids mean nothing here, so no `/proc`. Proxmox
+ * VE's entries (QEMU under `<VMID>.scope`, `qm`, `qmeventd`) take the Proxmox step, the rest the
+ * ordinary one.
+ */
 async function journalRecords(f: FileInput): Promise<RawRecord[]> {
-  const reader = new JournalRecords({
+  const local = f.local ?? NO_LOCAL;
+  const fallbackVm = { name: f.defaultVm };
+  const other = new JournalRecords({
     host: f.host,
     cache: new PidVmCache(undefined),
-    fallbackVm: { name: f.defaultVm },
+    fallbackVm,
     file: f.file,
+  });
+  const reader = new ProxmoxJournalRecords({
+    host: f.host,
+    names: (vmid) => local.names.get(vmid),
+    fallbackVm: local.fallbackVm ?? fallbackVm,
+    file: f.file,
+    other,
   });
   const out: RawRecord[] = [];
   for (const [i, line] of f.lines.entries()) {
     if (line.trim() === '') continue;
-    const parsed = parseEntry(line);
+    const parsed = parseEntry(line, 'units');
     f.deadline?.tick();
     if (parsed.ok) for (const r of await reader.records(parsed.entry, { line: i + 1 })) out.push(r);
+  }
+  return out;
+}
+
+const TEXT_IDENTIFIERS = /^(?:QEMU|qm|qmeventd|systemd|kvm|qemu[\w.+-]*)$/;
+
+/** The plain text of `journalctl` (short, short-precise, short-iso): no units, so VMs come from `qm`'s pids. */
+async function journalTextRecords(f: FileInput): Promise<RawRecord[]> {
+  const local = f.local ?? NO_LOCAL;
+  const reader = new ProxmoxJournalRecords({
+    host: f.host,
+    names: (vmid) => local.names.get(vmid),
+    fallbackVm: local.fallbackVm ?? { name: f.defaultVm },
+    file: f.file,
+    other: new JournalRecords({
+      host: f.host,
+      cache: new PidVmCache(undefined),
+      fallbackVm: local.fallbackVm ?? { name: f.defaultVm },
+      file: f.file,
+    }),
+  });
+  const out: RawRecord[] = [];
+  let year = local.year;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const [i, line] of f.lines.entries()) {
+    let e = parseJournalTextLine(line, { timeZone: local.timeZone, year });
+    // `short` has no year: a line far earlier than the one before it is in the next year.
+    if (e && e.time < last - 180 * 86_400_000 && !/^[0-9]/.test(line)) {
+      year += 1;
+      e = parseJournalTextLine(line, { timeZone: local.timeZone, year });
+    }
+    if (!e) continue;
+    last = e.time;
+    // Other programs' lines say nothing about migrations and must not pass for QEMU's.
+    if (!TEXT_IDENTIFIERS.test(e.identifier)) continue;
+    out.push(...(await reader.records(textToJournalEntry(e), { line: i + 1 })));
   }
   return out;
 }
@@ -175,6 +242,10 @@ export async function fileToRecords(f: FileInput): Promise<RawRecord[]> {
       return journalRecords(f);
     case 'qmp-transcript':
       return qmpRecords(f);
+    case 'proxmox-task-log':
+      return taskLogRecords(f, (f.local ?? NO_LOCAL).timeZone, (f.local ?? NO_LOCAL).names);
+    case 'journal-text':
+      return journalTextRecords(f);
     case 'recorder':
       return [];
   }

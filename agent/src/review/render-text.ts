@@ -2,7 +2,7 @@ import { isProblem, type Migration, type Session, type Verdict } from '@switchov
 import { basisOf, completionOffsetMs } from './basis.js';
 import { keyEvidence, timeline, type SideEvidence } from './evidence.js';
 import type { ReviewResult } from './review.js';
-import { lineTimestamp, messageStart } from '../decoders/index.js';
+import { lineTimestamp, messageStart, taskMessageStart } from '../decoders/index.js';
 import { isoTime } from './dates.js';
 import { REVIEW_LIMITS } from './limits.js';
 
@@ -41,30 +41,36 @@ const clock = (ms: number): string =>
   isoTime(ms)?.replace('T', ' ').replace('Z', '') ?? '(no printable time)';
 const secs = (ms: number): string =>
   Number.isFinite(ms) ? `${ms >= 0 ? '+' : '-'}${(Math.abs(ms) / 1000).toFixed(3)} s` : '?';
-const STATUS = /"status":\s*"([a-z-]+)"|new state ([a-z-]+)/;
+// QMP / query-migrate JSON, a migrate_set_state trace, or a Proxmox task log's status line.
+const STATUS =
+  /"status":\s*"([a-z-]+)"|new state ([a-z-]+)|migration (?:status: |status error: |in status ')?([a-z-]+)/;
 
 /** A short label for one timeline entry. */
 export function label(e: SideEvidence): string {
   switch (e.kind) {
     case 'migration-status': {
       const m = STATUS.exec(e.text);
-      return `MIGRATION ${m?.[1] ?? m?.[2] ?? ''}`.trim();
+      return `MIGRATION ${m?.[1] ?? m?.[2] ?? m?.[3] ?? ''}`.trim();
     }
     case 'vm-stop':
       return 'STOP';
     case 'vm-resume':
       return 'RESUME';
     case 'migration-info': {
+      if (!e.text.includes('{')) return plain(e.text); // a task log line, not a query-migrate reply
       const status = STATUS.exec(e.text);
       const desc = /"error-desc":\s*"([^"]*)"/.exec(e.text);
       return `query-migrate: ${status?.[1] ?? '?'}${desc ? ` (${desc[1]})` : ''}`;
     }
-    default: {
-      // The timeline column already says when: drop the line's own timestamp and program prefix.
-      const t = e.text.slice(messageStart(e.text));
-      return t.length > 90 ? `${t.slice(0, 87)}...` : t;
-    }
+    default:
+      return plain(e.text);
   }
+}
+
+/** The timeline column already says when: drop the line's own timestamp and program prefix. */
+function plain(text: string): string {
+  const t = text.slice(Math.max(messageStart(text, 'kvm'), taskMessageStart(text)));
+  return t.length > 90 ? `${t.slice(0, 87)}...` : t;
 }
 
 function sideLine(name: string, s: Session | null): string {

@@ -1,13 +1,24 @@
-import { pairSessions, type Migration, type Observation, type Session } from '@switchover/model';
+import {
+  DEFAULT_SKEW_MS,
+  pairSessions,
+  type Migration,
+  type Observation,
+  type Session,
+} from '@switchover/model';
 import type { CorrelatorConfig, Effect } from '../correlator/index.js';
 import { Ingest, Replay } from '../ingest/ingest.js';
 import { RecorderReader } from '../recorder/format.js';
 import { detectKind, type FileKind } from './detect.js';
 import { readInput } from './input.js';
 import { budget, REVIEW_LIMITS, ReviewInputError, type Deadline, type ReviewBudget } from './limits.js';
-import { fileToRecords, vmOfLog } from './records.js';
+import { localTimeZone } from '../records/local-time.js';
+import type { RawRecord } from '../records/types.js';
+import { yearNear } from './journal-text.js';
+import { joinProxmoxHosts, namesFromJournals, taskLogVmid } from './proxmox.js';
+import { fileToRecords, vmOfLog, type LocalContext } from './records.js';
 
 export { ReviewInputError, ReviewLimitError } from './limits.js';
+export { isTimeZone, localTimeZone } from '../records/local-time.js';
 
 export interface HostFile {
   host: string;
@@ -23,6 +34,8 @@ export interface ReviewOptions {
   maxSizeMiB?: number;
   /** The whole review, seconds. Default REVIEW_LIMITS.timeoutSeconds. */
   timeoutSeconds?: number;
+  /** The zone of times printed without an offset (Proxmox task logs, `journalctl -o short`). Default: this machine's. */
+  timeZone?: string;
 }
 
 export interface ReviewedFile {
@@ -37,6 +50,32 @@ export interface ReviewResult {
   migrations: Migration[];
   /** Failure lines that fall in no migration window (old incidents): reported, never attributed. */
   unattributed: Observation[];
+}
+
+/** Zone, year and VM names for the files' local times and Proxmox VMIDs. */
+function localContext(
+  files: ReadonlyArray<{ kind: FileKind; lines: string[]; path: string }>,
+  timeZone: string,
+): LocalContext {
+  const names = namesFromJournals(
+    files.map((f) => ({ host: '', file: f.path, kind: f.kind, lines: f.lines, defaultVm: '' })),
+  );
+  const tasks = files.filter((f) => f.kind === 'proxmox-task-log');
+  const vmids = new Set(tasks.map((f) => taskLogVmid(f.lines, f.path)).filter((v): v is string => !!v));
+  // The year of `journalctl -o short` lines: near the task logs' dates, else near now.
+  const dated = tasks.flatMap((f) => f.lines.slice(0, 1)).find((l) => /^[0-9]{4}-/.test(l));
+  const reference = dated
+    ? Date.UTC(Number(dated.slice(0, 4)), Number(dated.slice(5, 7)) - 1, Number(dated.slice(8, 10)))
+    : Date.now();
+  const firstShort = files
+    .find((f) => f.kind === 'journal-text')
+    ?.lines.find((l) => /^[A-Z][a-z]{2} /.test(l));
+  const ctx: LocalContext = { timeZone, year: yearNear(firstShort, timeZone, reference), names };
+  if (vmids.size === 1) {
+    const vmid = [...vmids][0] as string;
+    ctx.fallbackVm = { name: names.get(vmid) ?? vmid, uuid: vmid };
+  }
+  return ctx;
 }
 
 async function readLines(path: string, b: ReviewBudget): Promise<string[]> {
@@ -98,7 +137,7 @@ export async function review(inputs: readonly HostFile[], opts: ReviewOptions = 
       if (!kind)
         throw new ReviewInputError(
           f.path,
-          'not recognised: expected a libvirt domain log, `journalctl -o json` output, a QMP transcript, `virsh qemu-monitor-event` output, a QEMU log or a Switchover recorder file',
+          'not recognised: expected a libvirt domain log, `journalctl -o json` output or its plain text (short, short-iso, short-precise), a Proxmox VE task log, a QMP transcript, `virsh qemu-monitor-event` output, a QEMU log or a Switchover recorder file',
         );
       return { ...f, lines, kind };
     }),
@@ -108,13 +147,15 @@ export async function review(inputs: readonly HostFile[], opts: ReviewOptions = 
   );
   named.delete('');
   const defaultVm = opts.vm ?? (named.size === 1 ? [...named][0] : undefined) ?? 'vm';
+  const local = localContext(loaded, opts.timeZone ?? localTimeZone());
 
   // One correlator per host: VMs are keyed by name, which is unique per host only.
   const byHost = new Map<string, { ingest: Ingest; observations: Observation[] }>();
+  const recordsByHost = new Map<string, RawRecord[]>();
   const recorded: Session[] = [];
   for (const f of loaded) {
-    let host = byHost.get(f.host);
-    if (!host) byHost.set(f.host, (host = { ingest: new Ingest(opts.correlator), observations: [] }));
+    if (!byHost.has(f.host)) byHost.set(f.host, { ingest: new Ingest(opts.correlator), observations: [] });
+    if (!recordsByHost.has(f.host)) recordsByHost.set(f.host, []);
     if (f.kind === 'recorder') {
       const { sessions } = recorderContent(f.lines);
       for (const s of sessions) recorded.push({ ...s, host: f.host });
@@ -127,7 +168,15 @@ export async function review(inputs: readonly HostFile[], opts: ReviewOptions = 
       lines: f.lines,
       defaultVm,
       deadline: b.deadline,
+      local,
     });
+    const mine = recordsByHost.get(f.host) as RawRecord[];
+    for (const r of records) mine.push(r);
+  }
+  // What one Proxmox node's files say about the other's (the target cannot see the completion).
+  joinProxmoxHosts(recordsByHost, opts.skewMs ?? DEFAULT_SKEW_MS);
+  for (const [name, records] of recordsByHost) {
+    const host = byHost.get(name) as { ingest: Ingest; observations: Observation[] };
     for (const record of records) {
       b.deadline.tick();
       for (const o of host.ingest.decode(record).observations) host.observations.push(o);

@@ -133,7 +133,7 @@ export async function captureMigration(
     name: 'guest',
     uuid,
     traces: CAPTURE_TRACES,
-    msgTimestamp: c.msgTimestamp,
+    timestamps: c.msgTimestamp,
   };
   const qemus: QemuProcess[] = [];
   const pids = { src: 0, dst: 0 };

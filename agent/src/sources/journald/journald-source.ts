@@ -7,7 +7,8 @@ import type { Source, SourceCallbacks } from '../types.js';
 import { CheckpointFile } from '../checkpoint.js';
 import { ChildSupervisor, type ChildExit, type SpawnFn } from '../child-process.js';
 import { LineSplitter } from '../line-splitter.js';
-import { parseEntry } from '../../records/journal-entry.js';
+import { parseEntry, type EntryFields, type JournalEntry } from '../../records/journal-entry.js';
+import type { RawRecord } from '../../records/types.js';
 import { PidVmCache, type CmdlineReader } from '../../records/pid-vm-cache.js';
 import { procCmdlineReader, readLocalBootId } from './proc.js';
 
@@ -31,6 +32,8 @@ export interface JournaldSourceConfig {
   startAt?: 'now' | 'all';
   /** `instance` label and checkpoint name. Default: namespace, directory or `system`. */
   instance?: string;
+  /** The `input` label (a preset such as Proxmox's reads the journal too). Default `journald`. */
+  input?: string;
   maxLineBytes?: number;
 }
 
@@ -44,6 +47,18 @@ export interface JournaldSourceDeps {
   logger?: Logger;
   /** Called with the journal lag after every entry. */
   onLag?: (seconds: number) => void;
+  /**
+   * The journal-entry → records step. Default: `JournalRecords` (VM from `_CMDLINE`/pid). `bootId`
+   * is this boot's id when the journal is this host's live one, undefined for copied files.
+   */
+  records?: (bootId: string | undefined) => EntryRecords;
+  /** The entry fields that step needs (`units`: also `_SYSTEMD_UNIT`, `SYSLOG_IDENTIFIER`). Default `base`. */
+  entryFields?: EntryFields;
+}
+
+/** What turns one journal entry into records (`JournalRecords`, `ProxmoxJournalRecords`). */
+export interface EntryRecords {
+  records(e: JournalEntry, at: { arrival?: number; line?: number }): Promise<RawRecord[]>;
 }
 
 const ERRORS = ERROR_TYPES.journald;
@@ -60,7 +75,9 @@ export function journaldInstance(c: JournaldSourceConfig): string {
 
 /** The cursor file's name inside `stateDir`, one per journal followed. */
 export function journaldCheckpointName(c: JournaldSourceConfig): string {
-  return `journald-${journaldInstance(c).replace(/[^A-Za-z0-9_.-]/g, '_')}.cursor.json`;
+  // Another input reading the same journal (the Proxmox preset) keeps a cursor of its own.
+  const input = c.input === undefined || c.input === INPUTS.journald ? 'journald' : c.input;
+  return `${input}-${journaldInstance(c).replace(/[^A-Za-z0-9_.-]/g, '_')}.cursor.json`;
 }
 
 export function journalctlArgs(c: JournaldSourceConfig, cursor: string | undefined): string[] {
@@ -90,7 +107,8 @@ export class JournaldSource implements Source {
   private readonly store: CheckpointFile<Checkpoint>;
   private readonly splitter: LineSplitter;
   private readonly supervisor: ChildSupervisor;
-  private toRecords: JournalRecords;
+  private toRecords: EntryRecords;
+  private readonly input: string;
   private cursor: string | undefined;
   private lastRealtimeMs: number | undefined;
   private startedWithCursor = false;
@@ -101,7 +119,8 @@ export class JournaldSource implements Source {
     private readonly deps: JournaldSourceDeps = {},
   ) {
     this.instance = journaldInstance(config);
-    this.name = `${INPUTS.journald}:${this.instance}`;
+    this.input = config.input ?? INPUTS.journald;
+    this.name = `${this.input}:${this.instance}`;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? createLogger();
     this.store = CheckpointFile.in(
@@ -173,14 +192,15 @@ export class JournaldSource implements Source {
     }
   }
 
-  private makeRecords(bootId: string | undefined): JournalRecords {
+  private makeRecords(bootId: string | undefined): EntryRecords {
+    if (this.deps.records) return this.deps.records(bootId);
     const reader = this.deps.readCmdline === null ? undefined : (this.deps.readCmdline ?? procCmdlineReader);
     const cache = new PidVmCache(this.config.directory ? undefined : reader, bootId);
     return new JournalRecords({ host: this.config.host, cache });
   }
 
   private setUp(up: boolean): void {
-    this.callbacks.status({ input: INPUTS.journald, instance: this.instance, up });
+    this.callbacks.status({ input: this.input, instance: this.instance, up });
   }
 
   private async onStdout(chunk: Buffer): Promise<void> {
@@ -195,7 +215,7 @@ export class JournaldSource implements Source {
   }
 
   private async handleLine(text: string): Promise<void> {
-    const res = parseEntry(text);
+    const res = parseEntry(text, this.deps.entryFields);
     if (!res.ok) {
       const what =
         res.reason === 'bad-field' ? 'an entry with a field journalctl never prints' : 'not a JSON entry';
