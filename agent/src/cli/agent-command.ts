@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG_PATH } from '../config/schema.js';
 import { Agent } from '../daemon/agent.js';
 import { SystemdNotifier } from '../daemon/notify.js';
 import { createLogger } from '../log.js';
+import { installCrashGuard } from './crash-guard.js';
 import { EXIT, type Io } from './usage.js';
 import { VERSION } from './version.js';
 
@@ -67,11 +68,20 @@ export async function agentCommand(argv: string[], io: Io): Promise<number> {
     logger.warn('systemd-notify failed', { err: (err as Error).message }),
   );
   const agent = new Agent(config, { logger, version: VERSION, env: io.env });
+  const removeGuard = installCrashGuard(process, {
+    count: (stage, type) => agent.metrics.error(stage, type),
+    log: (type, err, suppressed) =>
+      logger.error(`${type.replace(/_/g, ' ')}: a bug, counted and survived; please report it`, {
+        err: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        ...(suppressed > 0 ? { suppressed } : {}),
+      }),
+  });
   try {
     await agent.start();
   } catch (err) {
     logger.error('the agent could not start', { err: (err as Error).message });
     await agent.stop();
+    removeGuard();
     return EXIT.runtime;
   }
   notifier.ready();
@@ -89,6 +99,7 @@ export async function agentCommand(argv: string[], io: Io): Promise<number> {
       void agent.stop().then(() => {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
+        removeGuard();
         resolve(EXIT.ok);
       });
     };

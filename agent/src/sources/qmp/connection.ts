@@ -48,7 +48,7 @@ export class QmpConnection {
   }
 
   start(): void {
-    void this.attempt();
+    this.run();
   }
 
   async close(): Promise<void> {
@@ -79,7 +79,7 @@ export class QmpConnection {
       });
       this.poller?.stop();
       this.setUp(false);
-      void this.scheduleRetry();
+      this.scheduleRetry().catch((err: unknown) => this.failed(err));
     });
     try {
       await client.connect(socketPath);
@@ -140,7 +140,29 @@ export class QmpConnection {
       this.deps.onGone(this.deps.socketPath);
       return;
     }
-    this.retryTimer = this.deps.clock.setTimeout(() => void this.attempt(), this.backoff.next());
+    this.retryTimer = this.deps.clock.setTimeout(() => this.run(), this.backoff.next());
+  }
+
+  /**
+   * Every attempt runs here, so nothing it throws escapes as an unhandled rejection (which would end
+   * the process and every other socket with it): a peer that breaks an assumption is a named failure
+   * of this socket, and the connection starts over on a fresh client after the backoff.
+   */
+  private run(): void {
+    this.attempt().catch((err: unknown) => this.failed(err));
+  }
+
+  private failed(err: unknown): void {
+    if (this.closed) return;
+    this.deps.callbacks.error(QMP_STAGES.connection, errorType(err), err);
+    const client = this.client;
+    this.client = undefined;
+    this.poller?.stop();
+    this.setUp(false);
+    // A requested disconnect emits no onDisconnect, so this is the only retry scheduled.
+    void Promise.resolve(client?.disconnect())
+      .then(() => this.scheduleRetry())
+      .catch(() => undefined);
   }
 
   private onEvent(ev: QmpEvent): void {

@@ -16,6 +16,8 @@ export const silentQmpLogger: QmpLogger = { debug: () => undefined, info: () => 
 export const QMP_STAGES = {
   discovery: 'qmp-discovery',
   connect: 'qmp-connect',
+  /** Anything unforeseen in one connection's life: that socket starts over, the others go on. */
+  connection: 'qmp-connection',
   identify: 'qmp-identify',
   queryMigrate: 'qmp-query-migrate',
   protocol: 'qmp-protocol',

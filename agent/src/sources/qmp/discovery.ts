@@ -98,7 +98,10 @@ export class SocketDiscovery {
         this.rescanWanted = false;
         await this.scanOnce();
       } while (this.rescanWanted && !this.stopped);
-    })().finally(() => (this.scanning = undefined));
+    })()
+      // Callers fire and forget (watch events, the timer): a failed scan is reported, never thrown.
+      .catch((err: unknown) => this.opts.onError('scan_failed', err))
+      .finally(() => (this.scanning = undefined));
     return this.scanning;
   }
 
