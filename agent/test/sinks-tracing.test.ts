@@ -2,6 +2,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ATTRS, SERVICE_NAME, SPAN_EVENTS, SPANS } from '@switchover/model';
 import { SpanSink } from '../src/sinks/spans.js';
+import { tracesEndpoint } from '../src/sinks/otlp-endpoint.js';
 import { resolveTracesUrl, startTracing, type Tracing } from '../src/sinks/tracing.js';
 import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
 import { FAILURE_LINE, silentDestinationEffects, T0 } from './sinks-fixtures.js';
@@ -28,6 +29,18 @@ describe('resolveTracesUrl', () => {
     );
     expect(resolveTracesUrl(undefined, {})).toBeNull();
   });
+
+  it('says which setting the URL came from, for the log and the configuration check', () => {
+    expect(tracesEndpoint('http://c:4318', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://b:4318' })?.from).toBe(
+      'otlp.endpoint',
+    );
+    expect(tracesEndpoint(null, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://b:4318' })?.from).toBe(
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+    );
+    expect(tracesEndpoint(null, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t/x' })?.from).toBe(
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    );
+  });
 });
 
 describe('startTracing', () => {
@@ -41,7 +54,10 @@ describe('startTracing', () => {
     });
     expect(tracing.url).toBeNull();
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/tracing disabled/);
+    // Names the setting to change as the configuration spells it (issue 10).
+    expect(lines[0]).toBe(
+      'tracing disabled: no OTLP endpoint configured (set otlp.endpoint, or OTEL_EXPORTER_OTLP_ENDPOINT)',
+    );
     const span = tracing.tracer.startSpan('x');
     expect(span.isRecording()).toBe(false);
     span.end();
@@ -59,7 +75,9 @@ describe('startTracing', () => {
       env: {},
       log: (l) => lines.push(l),
     });
-    expect(lines[0]).toContain(`${receiver.url}/v1/traces`);
+    expect(lines[0]).toBe(
+      `tracing enabled: OTLP/HTTP JSON to ${receiver.url}/v1/traces (from otlp.endpoint)`,
+    );
     const sink = new SpanSink({ tracer: tracing.tracer });
     sink.handle(silentDestinationEffects(), T0 + 40_000);
     await tracing.flush();

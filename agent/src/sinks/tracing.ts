@@ -3,6 +3,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { tracing } from '@opentelemetry/sdk-node';
 import { ATTRS } from '@switchover/model';
+import { OTEL_ENDPOINT, OTLP_ENDPOINT_KEY, tracesEndpoint } from './otlp-endpoint.js';
 
 export interface TracingOptions {
   serviceName: string;
@@ -27,20 +28,12 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-const TRACES_PATH = '/v1/traces';
-
 /** The traces URL: argument first, then the standard variables (the signal-specific one is used as is). */
 export function resolveTracesUrl(
   endpoint: string | undefined,
   env: Record<string, string | undefined>,
 ): string | null {
-  const base = (u: string): string =>
-    u.endsWith(TRACES_PATH) ? u : `${u.replace(/\/+$/, '')}${TRACES_PATH}`;
-  if (endpoint?.trim()) return base(endpoint.trim());
-  const signal = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  if (signal) return signal;
-  const general = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  return general ? base(general) : null;
+  return tracesEndpoint(endpoint, env)?.url ?? null;
 }
 
 /**
@@ -50,14 +43,14 @@ export function resolveTracesUrl(
  */
 export function startTracing(options: TracingOptions): Tracing {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const url = resolveTracesUrl(options.endpoint, options.env ?? process.env);
-  if (url === null) {
-    log(
-      'tracing disabled: no OTLP endpoint configured (set the tracing endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)',
-    );
+  const target = tracesEndpoint(options.endpoint, options.env ?? process.env);
+  if (target === null) {
+    // Name the setting an operator would change, as the example configuration spells it.
+    log(`tracing disabled: no OTLP endpoint configured (set ${OTLP_ENDPOINT_KEY}, or ${OTEL_ENDPOINT})`);
     const noop = new ProxyTracerProvider().getTracer(options.serviceName);
     return { tracer: noop, url: null, flush: async () => {}, shutdown: async () => {} };
   }
+  const { url, from } = target;
   const exporter = new OTLPTraceExporter({ url, ...(options.headers ? { headers: options.headers } : {}) });
   const processor = new tracing.BatchSpanProcessor(exporter);
   const resource = defaultResource().merge(
@@ -70,7 +63,7 @@ export function startTracing(options: TracingOptions): Tracing {
   // A provider of its own, not registered globally: the agent passes its tracer to the span sink, and
   // nothing else in the process (or a second agent in tests) can replace its resource.
   const provider = new tracing.BasicTracerProvider({ resource, spanProcessors: [processor] });
-  log(`tracing enabled: OTLP/HTTP JSON to ${url}`);
+  log(`tracing enabled: OTLP/HTTP JSON to ${url} (from ${from})`);
   let down: Promise<void> | null = null;
   return {
     tracer: provider.getTracer(options.serviceName, options.serviceVersion),
