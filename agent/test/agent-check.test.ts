@@ -3,9 +3,12 @@
  * used to pass the check and then fail at start or run broken are refused, every problem on one
  * line naming where it came from, never a stack trace; typos get the closest option.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, until } from '@switchover/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/usage.js';
@@ -123,5 +126,34 @@ describe('unknown options and commands suggest the closest one', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(expected);
     expect(r.err).toContain('Usage: switchover');
+  });
+});
+
+describe('the running agent', () => {
+  it('logs the configuration warnings at start (basic auth in clear text on a non-loopback address)', async () => {
+    const port = await freePort();
+    const file = join(dir, 'warn.yaml');
+    await writeFile(
+      file,
+      `stateDir: ${join(dir, 'state')}\nhttp: {address: 0.0.0.0, port: ${port}, basicAuth: {username: u, password: p}}\n` +
+        `inputs: {libvirtLogs: {enabled: true, glob: ${join(dir, 'logs', '*.log')}}, virsh: {enabled: false}}\n`,
+    );
+    const cli = fileURLToPath(new URL('../bin/switchover.js', import.meta.url));
+    const child = spawn(process.execPath, [cli, 'agent', '--config', file], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await until('agent started', 15_000, () => stderr.includes('agent started'));
+      expect(stderr).toMatch(
+        /warn .*http\.basicAuth: basic auth without http\.tls on 0\.0\.0\.0: the password crosses the network in clear text/,
+      );
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });

@@ -8,6 +8,7 @@
  * Components must not rely on this: each one catches its own failures. This only keeps a bug in one
  * of them from becoming an outage of all of them.
  */
+import { LogLimiter } from '../rate-limit.js';
 
 export const PROCESS_STAGE = 'process';
 export const PROCESS_ERRORS = {
@@ -35,20 +36,12 @@ export interface CrashGuardDeps {
 
 /** Installs the guard; returns its removal. */
 export function installCrashGuard(proc: ProcessEvents, deps: CrashGuardDeps): () => void {
-  const now = deps.now ?? Date.now;
-  const period = deps.logEveryMs ?? 1000;
-  const last = new Map<ProcessErrorType, { at: number; suppressed: number }>();
+  const limiter = new LogLimiter(deps.logEveryMs ?? 1000, deps.now);
   const handle = (type: ProcessErrorType, err: unknown): void => {
     try {
       deps.count(PROCESS_STAGE, type);
-      const t = now();
-      const seen = last.get(type);
-      if (seen && t - seen.at < period) {
-        seen.suppressed++;
-        return;
-      }
-      last.set(type, { at: t, suppressed: 0 });
-      deps.log(type, err, seen?.suppressed ?? 0);
+      const { log, suppressed } = limiter.admit(type);
+      if (log) deps.log(type, err, suppressed);
     } catch {
       // The guard itself must never throw: that would be the exception that ends the process.
     }

@@ -114,6 +114,7 @@ export class Agent {
         : {}),
       ...(http.basicAuth ? { basicAuth: http.basicAuth } : {}),
       onError: (stage, type) => this.metrics.error(stage, type),
+      logger: log,
     });
     const { inputs } = this.config;
     if (
