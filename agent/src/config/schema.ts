@@ -52,7 +52,8 @@ export function defaultConfig(hostname: string): AgentConfig {
         enabled: false,
         glob: '/var/log/libvirt/qemu/*.log',
         startAt: 'end',
-        pollIntervalMs: 250,
+        // inotify reads appends at once; the poll only catches what it cannot see (NFS).
+        pollIntervalMs: 5000,
       },
     },
     detection: { windowSeconds: 30, resumeWaitSeconds: 600, maxOpenSessions: 1000 },

@@ -90,6 +90,7 @@ export class Agent {
     this.sources = createSources(config, callbacks, {
       logger: log,
       onLag: (s) => this.metrics.journalLag(s),
+      onLinesLost: (input, reason, n) => this.metrics.linesLost(input, reason, n),
     });
   }
 

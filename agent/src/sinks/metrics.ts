@@ -1,11 +1,14 @@
 import type { Registry } from 'prom-client';
 import {
+  INPUTS,
   LABELS,
+  LOST_LINE_REASONS,
   ROLES,
   SIDE_OUTCOMES,
   TRANSITION_RESULTS,
   VERDICTS,
   verdictOf,
+  type LostLineReason,
   type Role,
   type Observation,
   type Session,
@@ -48,6 +51,8 @@ export class MetricsSink implements EffectSink, SelfMetrics {
       for (const o of SIDE_OUTCOMES) this.m.sessions.inc({ [role]: r, [outcome]: o }, 0);
     }
     for (const v of VERDICTS) this.m.verdicts.inc({ [verdict]: v }, 0);
+    for (const r of Object.values(LOST_LINE_REASONS))
+      this.m.linesLost.inc({ [LABELS.input]: INPUTS.libvirtLog, [LABELS.reason]: r }, 0);
   }
 
   handle(effects: readonly Effect[], _now?: number): void {
@@ -162,6 +167,9 @@ export class MetricsSink implements EffectSink, SelfMetrics {
   }
   recorderBytes(n: number): void {
     this.m.recorderBytesGauge.set(n);
+  }
+  linesLost(input: string, reason: LostLineReason, n: number): void {
+    this.m.linesLost.inc({ [LABELS.input]: input, [LABELS.reason]: reason }, n);
   }
 
   async stop(): Promise<void> {

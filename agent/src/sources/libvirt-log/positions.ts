@@ -1,0 +1,79 @@
+import { CheckpointFile } from '../checkpoint.js';
+import type { FilePosition } from './tailer.js';
+
+interface Checkpoint {
+  version: 1;
+  files: Record<string, FilePosition>;
+}
+
+/**
+ * The libvirt log source's checkpoint: where each followed file was handed off up to. Saved after
+ * hand-offs, coalesced to one collection of positions per event-loop turn (a line-by-line save of
+ * 500 positions would cost more than reading the lines). Saved positions of files not open yet wait
+ * here until the file is opened, and are dropped for files that are gone.
+ */
+export class PositionStore {
+  private readonly file: CheckpointFile<Checkpoint>;
+  private readonly saved = new Map<string, FilePosition>();
+  private queued = false;
+  private closed = false;
+  /** No checkpoint existed: the very first start on this host. */
+  firstStart = false;
+
+  constructor(
+    stateDir: string,
+    /** The positions of the files followed now. */
+    private readonly current: () => Iterable<[string, { position(): FilePosition }]>,
+    private readonly onError: (kind: 'read' | 'write', err: unknown) => void,
+  ) {
+    this.file = CheckpointFile.in(stateDir, 'libvirt-log-positions.json', (err) => onError('write', err));
+  }
+
+  async load(): Promise<void> {
+    try {
+      const cp = await this.file.load();
+      if (cp === undefined) this.firstStart = true;
+      else for (const [f, p] of Object.entries(cp.files ?? {})) this.saved.set(f, p);
+    } catch (err) {
+      this.onError('read', err);
+      this.firstStart = true;
+    }
+  }
+
+  /** The saved position of `file`, until its tailer is open and owns it (`forget`). */
+  get(file: string): FilePosition | undefined {
+    return this.saved.get(file);
+  }
+
+  forget(file: string): void {
+    this.saved.delete(file);
+  }
+
+  /** Files that are gone: their saved positions would otherwise be carried forever. */
+  keepOnly(present: ReadonlySet<string>): void {
+    for (const f of [...this.saved.keys()]) if (!present.has(f)) this.saved.delete(f);
+  }
+
+  /** Checkpoint soon (after the current hand-offs). */
+  save(): void {
+    if (this.queued || this.closed) return;
+    this.queued = true;
+    setImmediate(() => {
+      this.queued = false;
+      if (!this.closed) void this.file.save(this.snapshot());
+    });
+  }
+
+  /** The last save, written before this resolves; later saves are ignored. */
+  async close(): Promise<void> {
+    this.closed = true;
+    void this.file.save(this.snapshot());
+    await this.file.flush();
+  }
+
+  private snapshot(): Checkpoint {
+    const files: Record<string, FilePosition> = Object.fromEntries(this.saved);
+    for (const [f, t] of this.current()) files[f] = t.position();
+    return { version: 1, files };
+  }
+}
