@@ -14,6 +14,7 @@ export {
   type JournaldNamespace,
 } from './journald-namespace.js';
 export { Orchestrator, isMigrationStatus, type QmpMessage } from './orchestrator.js';
+export { startQmpResponders, type QmpResponders } from './qmp-responder.js';
 export { startQemu, type QemuOptions, type QemuProcess } from './qemu.js';
 export { spawnOwned } from './spawn.js';
 export { freePort, until } from './wait.js';
