@@ -75,6 +75,8 @@ describe('startTracing', () => {
       env: {},
       log: (l) => lines.push(l),
     });
+    // The SDK is loaded on demand; spans record once it is.
+    await tracing.ready;
     expect(lines[0]).toBe(
       `tracing enabled: OTLP/HTTP JSON to ${receiver.url}/v1/traces (from otlp.endpoint)`,
     );
@@ -134,6 +136,7 @@ describe('startTracing', () => {
         log: () => {},
       }),
     );
+    await Promise.all(both.map((t) => t.ready));
     both.forEach((t, i) => t.tracer.startSpan(`span-${i}`).end());
     await Promise.all(both.map((t) => t.shutdown()));
     const spans = await receiver.waitFor((s) => s.length >= 2);

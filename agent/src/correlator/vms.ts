@@ -90,8 +90,11 @@ export function resetSessionScratch(vm: VmState): void {
 /** Drop the least recently seen VMs without a session once there are too many (identity is cheap, not free). */
 export function capVms(state: CorrelatorState, config: CorrelatorConfig): void {
   const max = Math.max(1, config.maxOpenSessions) * VM_STATES_PER_SESSION;
+  // Runs on every input: count without building the list of names, which is needed only past the cap.
+  let count = 0;
+  for (const _name in state.vms) count++;
+  if (count <= max) return;
   const names = Object.keys(state.vms);
-  if (names.length <= max) return;
   const idle = names
     .filter((n) => state.vms[n]?.session === null)
     .sort((a, b) => (state.vms[a]?.lastSeen ?? 0) - (state.vms[b]?.lastSeen ?? 0));

@@ -88,7 +88,10 @@ export function expire(
   config: CorrelatorConfig,
   effects: Effect[],
 ): void {
-  for (const vm of Object.values(state.vms)) {
+  // Runs on every input and tick: iterate in place rather than build an array of every VM each time.
+  for (const name in state.vms) {
+    const vm = state.vms[name];
+    if (!vm) continue;
     const deadline = closeDeadline(vm, config);
     if (deadline !== null && now >= deadline) closeSession(vm, effects);
   }

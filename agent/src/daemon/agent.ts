@@ -17,6 +17,8 @@ export interface AgentDeps {
   version: string;
   env?: NodeJS.ProcessEnv;
   clock?: () => number;
+  /** How often the correlator state is snapshotted when something changed. Default 5 s. */
+  snapshotEveryMs?: number;
 }
 
 /** The per-host daemon: every component built from the config, started in order, stopped in reverse. */
@@ -27,6 +29,8 @@ export class Agent {
   private snapshotter: NodeJS.Timeout | null = null;
   private readonly inputs = new Map<string, SourceStatus>();
   private running = false;
+  /** Input or effects since the last periodic snapshot. */
+  private changed = true;
 
   readonly registry = new Registry();
   readonly metrics: MetricsSink;
@@ -79,8 +83,13 @@ export class Agent {
         maxOpenSessions: config.detection.maxOpenSessions,
       },
     });
+    // Anything a snapshot would hold that the last one does not: an idle host writes none.
+    this.pipeline.onEffects(() => (this.changed = true));
     const callbacks: SourceCallbacks = {
-      record: (r) => this.pipeline.ingest(r),
+      record: (r) => {
+        this.changed = true;
+        return this.pipeline.ingest(r);
+      },
       status: (s) => {
         this.inputs.set(`${s.input}\0${s.instance}`, s);
         this.metrics.sourceUp(s.input, s.instance, s.up);
@@ -100,6 +109,8 @@ export class Agent {
 
   async start(): Promise<void> {
     const log = this.deps.logger;
+    // The OpenTelemetry SDK loads on demand: spans are recorded from the first input line on.
+    await this.tracing.ready;
     const restored = await this.pipeline.restore();
     if (restored > 0) log.info('resumed open migrations from the flight recorder', { sessions: restored });
     const { http } = this.config;
@@ -129,7 +140,11 @@ export class Agent {
       );
     for (const s of this.sources) await s.start();
     this.ticker = setInterval(() => void this.pipeline.tick(), 250);
-    this.snapshotter = setInterval(() => void this.pipeline.snapshot(), 5000);
+    this.snapshotter = setInterval(() => {
+      if (!this.changed) return;
+      this.changed = false;
+      void this.pipeline.snapshot();
+    }, this.deps.snapshotEveryMs ?? 5000);
     this.running = true;
     log.info('agent started', {
       host: this.config.host,

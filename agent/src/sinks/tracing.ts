@@ -1,7 +1,4 @@
 import { ProxyTracerProvider, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { tracing } from '@opentelemetry/sdk-node';
 import { ATTRS } from '@switchover/model';
 import { OTEL_ENDPOINT, OTLP_ENDPOINT_KEY, tracesEndpoint } from './otlp-endpoint.js';
 
@@ -22,6 +19,8 @@ export interface Tracing {
   tracer: Tracer;
   /** The traces URL spans go to, or null when tracing is disabled. */
   url: string | null;
+  /** Resolves once spans are recorded (the SDK is loaded on demand); rejects if it cannot load. */
+  ready: Promise<void>;
   /** Exports every ended span now. */
   flush(): Promise<void>;
   /** Flushes and stops exporting. */
@@ -37,9 +36,12 @@ export function resolveTracesUrl(
 }
 
 /**
- * OpenTelemetry for the agent: an OpenTelemetry SDK (`@opentelemetry/sdk-node`) tracer provider with one OTLP/HTTP (JSON) trace exporter and nothing else
- * (no auto-instrumentations, no metrics — Prometheus has those — and no logs). Without an endpoint
- * tracing is off and the tracer is a no-op, so the span sink costs nothing.
+ * OpenTelemetry for the agent: an OpenTelemetry SDK tracer provider (`@opentelemetry/sdk-trace-base`)
+ * with one OTLP/HTTP (JSON) trace exporter and nothing else (no auto-instrumentations, no metrics —
+ * Prometheus has those — and no logs). Without an endpoint tracing is off, the tracer is a no-op and
+ * the SDK is not even loaded (it is most of the agent's memory otherwise). With one, the SDK is
+ * loaded in the background: the tracer is a proxy that starts recording once `ready` resolved, which
+ * the agent awaits before it starts its inputs.
  */
 export function startTracing(options: TracingOptions): Tracing {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -48,27 +50,56 @@ export function startTracing(options: TracingOptions): Tracing {
     // Name the setting an operator would change, as the example configuration spells it.
     log(`tracing disabled: no OTLP endpoint configured (set ${OTLP_ENDPOINT_KEY}, or ${OTEL_ENDPOINT})`);
     const noop = new ProxyTracerProvider().getTracer(options.serviceName);
-    return { tracer: noop, url: null, flush: async () => {}, shutdown: async () => {} };
+    return {
+      tracer: noop,
+      url: null,
+      ready: Promise.resolve(),
+      flush: async () => {},
+      shutdown: async () => {},
+    };
   }
   const { url, from } = target;
-  const exporter = new OTLPTraceExporter({ url, ...(options.headers ? { headers: options.headers } : {}) });
-  const processor = new tracing.BatchSpanProcessor(exporter);
-  const resource = defaultResource().merge(
-    resourceFromAttributes({
-      [ATTRS.serviceName]: options.serviceName,
-      [ATTRS.hostName]: options.hostName,
-      [ATTRS.serviceVersion]: options.serviceVersion ?? 'unknown',
-    }),
-  );
-  // A provider of its own, not registered globally: the agent passes its tracer to the span sink, and
-  // nothing else in the process (or a second agent in tests) can replace its resource.
-  const provider = new tracing.BasicTracerProvider({ resource, spanProcessors: [processor] });
-  log(`tracing enabled: OTLP/HTTP JSON to ${url} (from ${from})`);
+  const proxy = new ProxyTracerProvider();
+  let provider: { forceFlush(): Promise<void>; shutdown(): Promise<void> } | undefined;
+  const ready = (async () => {
+    const [{ OTLPTraceExporter }, { defaultResource, resourceFromAttributes }, sdk] = await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-trace-base'),
+    ]);
+    const exporter = new OTLPTraceExporter({ url, ...(options.headers ? { headers: options.headers } : {}) });
+    const resource = defaultResource().merge(
+      resourceFromAttributes({
+        [ATTRS.serviceName]: options.serviceName,
+        [ATTRS.hostName]: options.hostName,
+        [ATTRS.serviceVersion]: options.serviceVersion ?? 'unknown',
+      }),
+    );
+    // A provider of its own, not registered globally: the agent passes its tracer to the span sink, and
+    // nothing else in the process (or a second agent in tests) can replace its resource.
+    const p = new sdk.BasicTracerProvider({
+      resource,
+      spanProcessors: [new sdk.BatchSpanProcessor(exporter)],
+    });
+    provider = p;
+    proxy.setDelegate(p);
+    log(`tracing enabled: OTLP/HTTP JSON to ${url} (from ${from})`);
+  })();
+  // Awaited by the agent's start; never an unhandled rejection when a caller does not.
+  void ready.catch(() => undefined);
   let down: Promise<void> | null = null;
   return {
-    tracer: provider.getTracer(options.serviceName, options.serviceVersion),
+    tracer: proxy.getTracer(options.serviceName, options.serviceVersion),
     url,
-    flush: () => provider.forceFlush(),
-    shutdown: () => (down ??= provider.shutdown()),
+    ready,
+    flush: async () => {
+      await ready;
+      await provider?.forceFlush();
+    },
+    shutdown: () =>
+      (down ??= ready.then(
+        () => provider?.shutdown(),
+        () => undefined,
+      )),
   };
 }

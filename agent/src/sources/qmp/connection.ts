@@ -7,6 +7,7 @@ import { QMP_STAGES, type Clock, type QmpLogger } from './deps.js';
 import { QmpDisconnectedError, errorType } from './errors.js';
 import { identify } from './identify.js';
 import { MigratePoller } from './migrate-poller.js';
+import type { Slots } from './slots.js';
 
 export interface ConnectionDeps {
   host: string;
@@ -20,6 +21,8 @@ export interface ConnectionDeps {
   callTimeoutMs: number;
   /** The socket file is gone: the source drops this connection (discovery re-attaches later). */
   onGone(socketPath: string): void;
+  /** Paces connect + identify across the source's sockets. */
+  slots?: Slots;
 }
 
 /** Consecutive connect failures tolerated silently: right after bind() QEMU may not listen yet. */
@@ -149,7 +152,15 @@ export class QmpConnection {
    * of this socket, and the connection starts over on a fresh client after the backoff.
    */
   private run(): void {
-    this.attempt().catch((err: unknown) => this.failed(err));
+    const attempt = async (): Promise<void> => {
+      const release = (await this.deps.slots?.acquire()) ?? ((): void => undefined);
+      try {
+        await this.attempt();
+      } finally {
+        release();
+      }
+    };
+    attempt().catch((err: unknown) => this.failed(err));
   }
 
   private failed(err: unknown): void {
