@@ -1,5 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ATTRS, SERVICE_NAME, SPAN_EVENTS, SPANS } from '@switchover/model';
 import { SpanSink } from '../src/sinks/spans.js';
 import { tracesEndpoint } from '../src/sinks/otlp-endpoint.js';
@@ -123,6 +125,45 @@ describe('startTracing', () => {
       [ATTRS.targetState]: 'RUNNING',
       [ATTRS.rawLine]: FAILURE_LINE,
     });
+  });
+
+  it('says once when exports fail, naming the setting, counts each failure, and says when they work again', async () => {
+    // A collector that refuses every batch (400 is not retried), then a working one on the same port.
+    const refusing = createServer((_req, res) => void res.writeHead(400).end());
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+    const port = (refusing.address() as AddressInfo).port;
+    const warnings: string[] = [];
+    const failures: unknown[] = [];
+    tracing = startTracing({
+      serviceName: SERVICE_NAME,
+      hostName: 'hv-b',
+      endpoint: `http://127.0.0.1:${port}`,
+      env: {},
+      log: () => {},
+      warn: (l) => warnings.push(l),
+      onExportError: (e) => failures.push(e),
+    });
+    await tracing.ready;
+    for (let i = 0; i < 2; i++) {
+      tracing.tracer.startSpan(`lost-${i}`).end();
+      await tracing.flush().catch(() => undefined);
+    }
+    expect(failures).toHaveLength(2);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^OTLP export to http://127\\.0\\.0\\.1:${port}/v1/traces \\(from otlp\\.endpoint\\) failed: .*; spans are dropped until it works$`,
+        ),
+      ),
+    ]);
+    await new Promise<void>((r) => refusing.close(() => r()));
+    receiver = await startOtlpReceiver({ port });
+    tracing.tracer.startSpan('kept').end();
+    await tracing.flush();
+    expect(warnings.at(-1)).toBe(
+      `OTLP export to http://127.0.0.1:${port}/v1/traces (from otlp.endpoint) works again`,
+    );
+    expect(failures).toHaveLength(2);
   });
 
   it('keeps each agent’s own resource: two tracers at once are independent (no global provider)', async () => {

@@ -65,6 +65,8 @@ export class Agent {
       headers: config.otlp.headers,
       env: deps.env ?? process.env,
       log: (line) => log.info(line),
+      warn: (line) => log.warn(line),
+      onExportError: () => this.metrics.error('otlp', 'export_failed'),
     });
     this.spans = new SpanSink({
       tracer: this.tracing.tracer,

@@ -13,6 +13,10 @@ export interface TracingOptions {
   env?: Record<string, string | undefined>;
   /** One line about what tracing does (enabled and where, or disabled and why). */
   log?: (line: string) => void;
+  /** Export failures: one line when exports start failing, one when they work again. */
+  warn?: (line: string) => void;
+  /** Every failed export (counted as switchover_errors_total{stage="otlp"}). */
+  onExportError?: (err: unknown) => void;
 }
 
 export interface Tracing {
@@ -67,7 +71,11 @@ export function startTracing(options: TracingOptions): Tracing {
       import('@opentelemetry/resources'),
       import('@opentelemetry/sdk-trace-base'),
     ]);
-    const exporter = new OTLPTraceExporter({ url, ...(options.headers ? { headers: options.headers } : {}) });
+    const exporter = watchExports(
+      new OTLPTraceExporter({ url, ...(options.headers ? { headers: options.headers } : {}) }),
+      `${url} (from ${from})`,
+      options,
+    );
     const resource = defaultResource().merge(
       resourceFromAttributes({
         [ATTRS.serviceName]: options.serviceName,
@@ -102,4 +110,43 @@ export function startTracing(options: TracingOptions): Tracing {
         () => undefined,
       )),
   };
+}
+
+/** What the SDK's batch processor needs of an exporter. */
+interface Exporter {
+  export(spans: never[], done: (result: { code: number; error?: Error }) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}
+
+/** ExportResultCode.SUCCESS of @opentelemetry/core. */
+const EXPORT_SUCCESS = 0;
+
+/**
+ * The SDK drops spans it cannot export without a word: say so once per failure streak, naming the
+ * setting that chose the URL, count every failure, and say when exports work again.
+ */
+function watchExports<E extends Exporter>(inner: E, where: string, o: TracingOptions): E {
+  const warn = o.warn ?? o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let failing = false;
+  const wrapped: Exporter = {
+    export: (spans, done) =>
+      inner.export(spans, (result) => {
+        if (result.code !== EXPORT_SUCCESS) {
+          o.onExportError?.(result.error);
+          if (!failing)
+            warn(
+              `OTLP export to ${where} failed: ${result.error?.message ?? 'unknown error'}; spans are dropped until it works`,
+            );
+          failing = true;
+        } else if (failing) {
+          failing = false;
+          warn(`OTLP export to ${where} works again`);
+        }
+        done(result);
+      }),
+    shutdown: () => inner.shutdown(),
+    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+  };
+  return wrapped as E;
 }
