@@ -23,7 +23,7 @@ import {
   type TransitionResult,
 } from './types.js';
 import { capVms, normalizeState, vmFor } from './vms.js';
-import { closeDeadline, expire, prunePending } from './window.js';
+import { closeDeadline, expire, noteDeadline, prunePending } from './window.js';
 
 function dispatch(ctx: Ctx, obs: Observation): void {
   switch (obs.kind) {
@@ -88,6 +88,7 @@ export function transition(
     const ctx: Ctx = { state, vm: vmFor(state, obs), now, config, effects };
     dispatch(ctx, obs);
     claimPending(ctx);
+    noteDeadline(state, ctx.vm, config);
     capVms(state, config);
   }
   expire(state, now, config, effects);
