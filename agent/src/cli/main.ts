@@ -80,7 +80,6 @@ function usageMessage(err: Error & { code?: string }, cmd: Command): string {
     `--${long}`,
     ...(o.short ? [`-${o.short}`] : []),
   ]);
-  // `--config=x` is one token: compare the option name only.
-  const nearest = closest(typed.split('=')[0]!, flags);
+  const nearest = closest(typed, flags);
   return `unknown option ${typed}${nearest ? `; did you mean ${nearest}?` : ''}`;
 }
