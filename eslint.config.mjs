@@ -17,7 +17,7 @@ const AGENT_LAYERS = {
   recorder: ['correlator', 'lib'],
   sources: ['records', 'lib'],
   // The HTTP endpoint reports each input's health (`sources/types.ts`) and serves the recorder.
-  sinks: ['correlator', 'recorder', 'lib', 'sources/types.js'],
+  sinks: ['config', 'correlator', 'recorder', 'lib', 'sources/types.js'],
   review: ['correlator', 'decoders', 'ingest', 'records', 'recorder', 'lib'],
   daemon: ['config', 'correlator', 'decoders', 'ingest', 'records', 'recorder', 'sinks', 'sources', 'lib'],
   cli: ['config', 'correlator', 'daemon', 'review', 'lib'],

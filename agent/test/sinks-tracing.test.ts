@@ -1,7 +1,10 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ATTRS, SERVICE_NAME, SPAN_EVENTS, SPANS } from '@switchover/model';
 import { SpanSink } from '../src/sinks/spans.js';
+import { tracesEndpoint } from '../src/config/otlp-endpoint.js';
 import { resolveTracesUrl, startTracing, type Tracing } from '../src/sinks/tracing.js';
 import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
 import { FAILURE_LINE, silentDestinationEffects, T0 } from './sinks-fixtures.js';
@@ -28,6 +31,18 @@ describe('resolveTracesUrl', () => {
     );
     expect(resolveTracesUrl(undefined, {})).toBeNull();
   });
+
+  it('says which setting the URL came from, for the log and the configuration check', () => {
+    expect(tracesEndpoint('http://c:4318', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://b:4318' })?.from).toBe(
+      'otlp.endpoint',
+    );
+    expect(tracesEndpoint(null, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://b:4318' })?.from).toBe(
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+    );
+    expect(tracesEndpoint(null, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t/x' })?.from).toBe(
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    );
+  });
 });
 
 describe('startTracing', () => {
@@ -41,7 +56,10 @@ describe('startTracing', () => {
     });
     expect(tracing.url).toBeNull();
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/tracing disabled/);
+    // Names the setting to change as the configuration spells it (issue 10).
+    expect(lines[0]).toBe(
+      'tracing disabled: no OTLP endpoint configured (set otlp.endpoint, or OTEL_EXPORTER_OTLP_ENDPOINT)',
+    );
     const span = tracing.tracer.startSpan('x');
     expect(span.isRecording()).toBe(false);
     span.end();
@@ -59,7 +77,11 @@ describe('startTracing', () => {
       env: {},
       log: (l) => lines.push(l),
     });
-    expect(lines[0]).toContain(`${receiver.url}/v1/traces`);
+    // The SDK is loaded on demand; spans record once it is.
+    await tracing.ready;
+    expect(lines[0]).toBe(
+      `tracing enabled: OTLP/HTTP JSON to ${receiver.url}/v1/traces (from otlp.endpoint)`,
+    );
     const sink = new SpanSink({ tracer: tracing.tracer });
     sink.handle(silentDestinationEffects(), T0 + 40_000);
     await tracing.flush();
@@ -105,6 +127,45 @@ describe('startTracing', () => {
     });
   });
 
+  it('says once when exports fail, naming the setting, counts each failure, and says when they work again', async () => {
+    // A collector that refuses every batch (400 is not retried), then a working one on the same port.
+    const refusing = createServer((_req, res) => void res.writeHead(400).end());
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+    const port = (refusing.address() as AddressInfo).port;
+    const warnings: string[] = [];
+    const failures: unknown[] = [];
+    tracing = startTracing({
+      serviceName: SERVICE_NAME,
+      hostName: 'hv-b',
+      endpoint: `http://127.0.0.1:${port}`,
+      env: {},
+      log: () => {},
+      warn: (l) => warnings.push(l),
+      onExportError: (e) => failures.push(e),
+    });
+    await tracing.ready;
+    for (let i = 0; i < 2; i++) {
+      tracing.tracer.startSpan(`lost-${i}`).end();
+      await tracing.flush().catch(() => undefined);
+    }
+    expect(failures).toHaveLength(2);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^OTLP export to http://127\\.0\\.0\\.1:${port}/v1/traces \\(from otlp\\.endpoint\\) failed: .*; spans are dropped until it works$`,
+        ),
+      ),
+    ]);
+    await new Promise<void>((r) => refusing.close(() => r()));
+    receiver = await startOtlpReceiver({ port });
+    tracing.tracer.startSpan('kept').end();
+    await tracing.flush();
+    expect(warnings.at(-1)).toBe(
+      `OTLP export to http://127.0.0.1:${port}/v1/traces (from otlp.endpoint) works again`,
+    );
+    expect(failures).toHaveLength(2);
+  });
+
   it('keeps each agent’s own resource: two tracers at once are independent (no global provider)', async () => {
     receiver = await startOtlpReceiver();
     const both = ['hv-a', 'hv-b'].map((host) =>
@@ -116,6 +177,7 @@ describe('startTracing', () => {
         log: () => {},
       }),
     );
+    await Promise.all(both.map((t) => t.ready));
     both.forEach((t, i) => t.tracer.startSpan(`span-${i}`).end());
     await Promise.all(both.map((t) => t.shutdown()));
     const spans = await receiver.waitFor((s) => s.length >= 2);

@@ -13,7 +13,7 @@ export function fileRunner(dir: string): LatencyRunner {
   let tid = 41_000;
   return {
     input: 'file',
-    path: `libvirt domain log ${path.join(dir, '*.log')} (fs.watch + 250 ms poll)`,
+    path: `libvirt domain log ${path.join(dir, '*.log')} (read on inotify events; the agent's default rescan as safety net)`,
     async open(vm: string): Promise<VmStream> {
       await mkdir(dir, { recursive: true });
       const fh = await open(path.join(dir, `${vm}.log`), 'a');

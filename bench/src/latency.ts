@@ -100,7 +100,7 @@ export async function measureLatency(
           continue;
         }
         // A random pause, so the failure line does not line up with the periodic timers of the
-        // agent (250 ms poll and tick) or journald (coalesced change notifications).
+        // agent (its rescan and 250 ms tick) or journald (coalesced change notifications).
         await sleep(Math.random() * 250);
         const t0 = performance.now();
         await stream.write(FAILURE_LINE);

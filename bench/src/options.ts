@@ -2,7 +2,7 @@
  * Command-line flags of `npm run bench -w @switchover/bench --`. Defaults meet the issue's minimums (≥ 1M journal
  * entries, ≥ 100 latency runs); every bad value is reported at once, before anything starts.
  */
-export const PARTS = ['throughput', 'latency', 'cardinality'] as const;
+export const PARTS = ['throughput', 'latency', 'cardinality', 'footprint'] as const;
 export type Part = (typeof PARTS)[number];
 export const LATENCY_INPUTS = ['file', 'journal'] as const;
 export type LatencyInput = (typeof LATENCY_INPUTS)[number];
@@ -20,6 +20,12 @@ export interface BenchOptions {
   runTimeoutMs: number;
   /** Cardinality: migrations an hour this host takes part in (per role), each of another VM. */
   perHour: number;
+  /** Idle footprint: domain logs and QMP sockets followed, window length, windows measured. */
+  footprintLogs: number;
+  footprintSockets: number;
+  footprintWindowS: number;
+  footprintRepeats: number;
+  footprintSettleS: number;
   outDir: string;
   journalctl: string;
   keep: boolean;
@@ -35,13 +41,18 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   scrapeMs: 5,
   runTimeoutMs: 5_000,
   perHour: 100,
+  footprintLogs: 500,
+  footprintSockets: 500,
+  footprintWindowS: 30,
+  footprintRepeats: 3,
+  footprintSettleS: 60,
   outDir: 'bench-results',
   journalctl: 'journalctl',
   keep: false,
 };
 
 export const USAGE = `usage: npm run bench -w @switchover/bench -- [options]
-  --only PART                 throughput, latency or cardinality (default: all three)
+  --only PART                 run one part: throughput, latency, cardinality or footprint (default: all four)
   --entries N                 journal entries to generate (default ${DEFAULT_OPTIONS.entries})
   --migrations N              QEMU migrations among them (default ${DEFAULT_OPTIONS.migrations})
   --repeats N                 timed runs per side, best and median reported (default ${DEFAULT_OPTIONS.repeats})
@@ -50,6 +61,11 @@ export const USAGE = `usage: npm run bench -w @switchover/bench -- [options]
   --scrape-ms N               /metrics polling period of the latency probe (default ${DEFAULT_OPTIONS.scrapeMs})
   --run-timeout-ms N          one latency run gives up after this (default ${DEFAULT_OPTIONS.runTimeoutMs})
   --per-hour N                cardinality: migrations an hour per role, each of another VM (default ${DEFAULT_OPTIONS.perHour})
+  --footprint-logs N          idle footprint: domain log files followed (default ${DEFAULT_OPTIONS.footprintLogs})
+  --footprint-sockets N       idle footprint: QMP sockets followed (default ${DEFAULT_OPTIONS.footprintSockets})
+  --footprint-window-s N      idle footprint: seconds per measurement window (default ${DEFAULT_OPTIONS.footprintWindowS})
+  --footprint-repeats N       idle footprint: windows measured, for the spread (default ${DEFAULT_OPTIONS.footprintRepeats})
+  --footprint-settle-s N      idle footprint: seconds from inputs up to the first window (default ${DEFAULT_OPTIONS.footprintSettleS})
   --out DIR                   where the JSON copy goes (default ${DEFAULT_OPTIONS.outDir})
   --journalctl PATH           journalctl binary (default journalctl)
   --keep                      keep the generated journal and temp dirs`;
@@ -119,6 +135,21 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         break;
       case '--per-hour':
         o.perHour = int(name, value(), 1);
+        break;
+      case '--footprint-logs':
+        o.footprintLogs = int(name, value(), 0);
+        break;
+      case '--footprint-sockets':
+        o.footprintSockets = int(name, value(), 0);
+        break;
+      case '--footprint-window-s':
+        o.footprintWindowS = int(name, value(), 1);
+        break;
+      case '--footprint-repeats':
+        o.footprintRepeats = int(name, value(), 1);
+        break;
+      case '--footprint-settle-s':
+        o.footprintSettleS = int(name, value(), 0);
         break;
       case '--out': {
         const v = value();

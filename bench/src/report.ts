@@ -1,4 +1,5 @@
 import type { CardinalityResult } from './cardinality.js';
+import { FOOTPRINT_TARGETS, type FootprintResult } from './footprint-bench.js';
 import type { LatencyOutcome } from './latency-bench.js';
 import { LATENCY_TARGET_MS } from './latency.js';
 import { fixed, grouped, table } from './table.js';
@@ -140,5 +141,36 @@ export function cardinalityReport(results: readonly CardinalityResult[]): string
     '  (injected clock), metrics.vmSeriesTtlSeconds 3600: per-VM series follow the last hour, then expire.',
     '  Destinations here carry no RESUME (traces only), so each waits resumeWaitSeconds (600 s) before it',
     '  closes and its TTL starts: about 10 minutes of extra VMs over a RESUME-carrying input (QMP, virsh).',
+  ].join('\n');
+}
+
+const mib = (b: number): string => fixed(b / 2 ** 20, 1);
+
+export function footprintReport(r: FootprintResult): string {
+  const rows: string[][] = [];
+  r.windows.forEach((w, i) => {
+    rows.push([
+      `window ${i + 1} (load ${w.loadAverage.join(' ')})`,
+      fixed(w.agent.cpuPercent, 2),
+      fixed(w.baseline.cpuPercent, 2),
+      mib(w.agent.rssMaxBytes),
+      mib(w.baseline.rssMaxBytes),
+      fixed(w.agent.rssMaxBytes / w.baseline.rssMaxBytes),
+    ]);
+  });
+  const cpu = r.windows.map((w) => w.agent.cpuPercent);
+  const ratio = r.windows.map((w) => w.agent.rssMaxBytes / w.baseline.rssMaxBytes);
+  const spread = (xs: number[], d = 2): string => `${fixed(Math.min(...xs), d)}-${fixed(Math.max(...xs), d)}`;
+  const cpuOk = Math.max(...cpu) < FOOTPRINT_TARGETS.cpuPercent;
+  const rssOk = Math.max(...ratio) <= FOOTPRINT_TARGETS.rssRatio;
+  return [
+    `4. Idle footprint: the built agent as a child process, ${r.logs} domain logs and ${r.sockets} listening QMP sockets, nothing happening`,
+    `baseline: bare \`node -e 'setInterval(() => {}, 1e9)'\` (${r.node}) sampled over the same windows; ${r.windows.length} windows of ${fixed(r.windowMs / 1000, 0)} s; RSS sampled every second (max shown); agent ready in ${fixed(r.startupSeconds, 1)} s, then ${fixed(r.settleMs / 1000, 0)} s to settle`,
+    '',
+    table(['', 'agent CPU %', 'node CPU %', 'agent RSS MiB', 'node RSS MiB', 'RSS ratio'], rows),
+    '',
+    `while settling (the ${fixed(r.settleMs / 1000, 0)} s before window 1): agent ${fixed(r.settling.cpuPercent, 2)} % CPU, RSS up to ${mib(r.settling.rssMaxBytes)} MiB (start-up garbage V8 has not returned yet)`,
+    `target idle CPU < ${FOOTPRINT_TARGETS.cpuPercent} % of a core: ${verdict(cpuOk)} (spread ${spread(cpu)} %)`,
+    `target RSS <= ${fixed(FOOTPRINT_TARGETS.rssRatio, 1)}x bare node: ${verdict(rssOk)} (spread ${spread(ratio)}x)`,
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 /**
- * `npm run bench` (npm run bench -w @switchover/bench --): Switchover's benchmarks. Prints figures against a
+ * `npm run bench` (npm run bench -w @switchover/bench --): Switchover's benchmarks (throughput,
+ * detection latency, idle footprint). Prints figures against a
  * baseline measured in the same run and writes a JSON copy to bench-results/; performance is
  * reported, not asserted. Exit 0 when it ran; 1 when a part failed or found other sessions than it
  * generated (the figures would be meaningless); 2 on bad flags; 130 when interrupted.
@@ -12,7 +13,8 @@ import { CARDINALITY_SCENARIOS, runCardinality, type CardinalityResult } from '.
 import { Cleanups } from './cleanups.js';
 import { runLatency, type LatencyOutcome } from './latency-bench.js';
 import { parseArgs, USAGE, type BenchOptions } from './options.js';
-import { cardinalityReport, latencyReport, throughputReport } from './report.js';
+import { runFootprint, type FootprintResult } from './footprint-bench.js';
+import { cardinalityReport, footprintReport, latencyReport, throughputReport } from './report.js';
 import { runThroughput, type ThroughputResult } from './throughput-bench.js';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -61,6 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let throughput: ThroughputResult | { error: string } | undefined;
   let latency: LatencyOutcome[] | { error: string } | undefined;
   let cardinality: CardinalityResult[] | { error: string } | undefined;
+  let footprint: FootprintResult | { error: string } | undefined;
   const sections: string[] = [];
 
   if (o.parts.includes('throughput')) {
@@ -118,6 +121,28 @@ async function main(argv: readonly string[]): Promise<number> {
       sections.push(`3. Series per host: FAILED: ${cardinality.error}`);
     }
   }
+  if (o.parts.includes('footprint')) {
+    try {
+      const r = await runFootprint(
+        {
+          logs: o.footprintLogs,
+          sockets: o.footprintSockets,
+          windowMs: o.footprintWindowS * 1000,
+          repeats: o.footprintRepeats,
+          settleMs: o.footprintSettleS * 1000,
+          keep: o.keep,
+          log,
+        },
+        cleanups,
+      );
+      footprint = r;
+      sections.push(footprintReport(r));
+    } catch (err) {
+      failed = true;
+      footprint = { error: err instanceof Error ? err.message : String(err) };
+      sections.push(`3. Idle footprint: FAILED: ${footprint.error}`);
+    }
+  }
   const seconds = (Date.now() - startedAt.getTime()) / 1000;
   const header = [
     `Switchover benchmark, ${startedAt.toISOString()}`,
@@ -140,6 +165,7 @@ async function main(argv: readonly string[]): Promise<number> {
       throughput,
       latency,
       cardinality,
+      footprint,
       ok: !failed,
     };
     await writeFile(file, `${JSON.stringify(json, null, 2)}\n`);

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { countSeries, runCardinality } from '../src/cardinality.js';
 import { Cleanups } from '../src/cleanups.js';
 import { journalRemoteBinary, sampleValue } from '@switchover/testbed';
+import { runFootprint } from '../src/footprint-bench.js';
 import { runLatency } from '../src/latency-bench.js';
+import { footprintReport } from '../src/report.js';
 import { parseArgs } from '../src/options.js';
 import { checkTally, runThroughput } from '../src/throughput-bench.js';
 
@@ -98,4 +100,26 @@ describe('bench cardinality (real agent, simulated hours)', () => {
     ].join('\n');
     expect(countSeries(text)).toEqual({ series: 4, perVm: 3, vms: 2 });
   });
+});
+
+describe('bench idle footprint (the built agent as a child process)', () => {
+  it('measures the agent and a bare node over the same window, with every input up', async () => {
+    const cleanups = new Cleanups();
+    try {
+      const r = await runFootprint(
+        { logs: 10, sockets: 10, windowMs: 1000, repeats: 1, settleMs: 1000, keep: false, log: quiet },
+        cleanups,
+      );
+      expect(r.windows).toHaveLength(1);
+      const [w] = r.windows;
+      // Both processes were really sampled: a Node process holds tens of MiB, the agent more.
+      expect(w!.baseline.rssMaxBytes).toBeGreaterThan(20 * 2 ** 20);
+      expect(w!.agent.rssMaxBytes).toBeGreaterThan(w!.baseline.rssMaxBytes);
+      expect(w!.agent.samples).toBeGreaterThanOrEqual(1);
+      expect(Number.isFinite(w!.agent.cpuPercent)).toBe(true);
+      expect(footprintReport(r)).toMatch(/target idle CPU < 1 % of a core: (met|NOT met)/);
+    } finally {
+      await cleanups.runAll(quiet);
+    }
+  }, 60_000);
 });

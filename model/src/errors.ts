@@ -6,6 +6,8 @@
 export const STAGES = {
   qmpDiscovery: 'qmp-discovery',
   qmpConnect: 'qmp-connect',
+  /** Anything unforeseen in one QMP connection's life: that socket starts over, the others go on. */
+  qmpConnection: 'qmp-connection',
   qmpIdentify: 'qmp-identify',
   qmpQueryMigrate: 'qmp-query-migrate',
   qmpProtocol: 'qmp-protocol',
@@ -21,6 +23,8 @@ export const STAGES = {
   metrics: 'metrics',
   spans: 'spans',
   http: 'http',
+  /** A rejection or exception no part of the agent caught (counted, logged, the agent goes on). */
+  process: 'process',
 } as const;
 export type Stage = (typeof STAGES)[keyof typeof STAGES];
 
@@ -58,6 +62,8 @@ export const ERROR_TYPES = {
     watch: 'watch_failed',
     checkpointRead: 'checkpoint_read',
     checkpointWrite: 'checkpoint_write',
+    truncated: 'truncated_unread',
+    unreadable: 'generation_unreadable',
   },
   proxmoxTasks: {
     scan: 'scan_failed',
@@ -87,8 +93,15 @@ export const ERROR_TYPES = {
     overCap: 'over_cap',
   },
   correlator: { transition: 'transition_failed' },
+  process: { rejection: 'unhandled_rejection', exception: 'uncaught_exception' },
   sink: { handle: 'handle_failed' },
   metrics: { update: 'update_failed' },
   spans: { update: 'update_failed', tooManyOpen: 'too_many_open' },
-  http: { handler: 'handler_failed', server: 'server_error', tlsClient: 'tls_client_error' },
+  http: {
+    handler: 'handler_failed',
+    server: 'server_error',
+    tlsClient: 'tls_client_error',
+    authFailed: 'auth_failed',
+    connectionLimit: 'connection_limit',
+  },
 } as const;

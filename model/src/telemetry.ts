@@ -37,6 +37,7 @@ export const METRICS = {
   stateWritable: 'switchover_state_writable',
   duplicateObservations: 'switchover_duplicate_observations_total',
   buildInfo: 'switchover_build_info',
+  logLinesLost: 'switchover_log_lines_lost_total',
 } as const;
 
 export const LABELS = {
@@ -66,7 +67,23 @@ export const LABELS = {
   destinationState: 'destination_state',
   sourceVerdict: 'source_verdict',
   destinationVerdict: 'destination_verdict',
+  /** Why log lines were lost (LOST_LINE_REASONS). */
+  reason: 'reason',
 } as const;
+
+/**
+ * `reason` values of the lost-lines counter: lines of a followed log the agent knows it could not
+ * read. `too_long`: skipped for their length, one each. `truncated`: the file was truncated while
+ * bytes past the agent's position were unread and no rotated copy held them; their number of lines
+ * cannot be known any more, so each such range counts one (it held at least one). `unreadable`: a
+ * rotated generation in a compression the agent cannot read, one per generation.
+ */
+export const LOST_LINE_REASONS = {
+  tooLong: 'too_long',
+  truncated: 'truncated',
+  unreadable: 'unreadable',
+} as const;
+export type LostLineReason = (typeof LOST_LINE_REASONS)[keyof typeof LOST_LINE_REASONS];
 
 /** `result` label values of the VFIO transition counter. */
 export const TRANSITION_RESULTS = { ok: 'ok', failed: 'failed' } as const;

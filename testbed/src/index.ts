@@ -16,6 +16,7 @@ export {
 } from './journald-namespace.js';
 export * from './libvirt/index.js';
 export { Orchestrator, isMigrationStatus, type QmpMessage } from './orchestrator.js';
+export { startQmpResponders, type QmpResponders } from './qmp-responder.js';
 export { startQemu, type QemuOptions, type QemuProcess } from './qemu.js';
 export { createVmScope, kvmBinary, vmScopeUnavailable, type VmScope } from './scope.js';
 export { spawnOwned } from './spawn.js';

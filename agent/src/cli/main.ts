@@ -1,3 +1,4 @@
+import { closest, didYouMean } from '../lib/closest.js';
 import { EXIT, UsageError, type Io } from './usage.js';
 import { VERSION } from './version.js';
 
@@ -23,17 +24,19 @@ README.md, deploy/README.md, deploy/switchover.example.yaml
 interface Command {
   run: (argv: string[], io: Io) => Promise<number>;
   help: string;
+  /** Its options, as `parseArgs` declares them: to suggest the closest one to a typo. */
+  options: Record<string, { type: string; short?: string }>;
 }
 
 // Loaded on demand: `review` never pays for the daemon's OpenTelemetry and prom-client imports.
 const COMMANDS: Record<string, () => Promise<Command>> = {
   agent: async () => {
     const m = await import('./agent-command.js');
-    return { run: m.agentCommand, help: m.AGENT_HELP };
+    return { run: m.agentCommand, help: m.AGENT_HELP, options: m.AGENT_OPTIONS };
   },
   review: async () => {
     const m = await import('./review-command.js');
-    return { run: m.reviewCommand, help: m.REVIEW_HELP };
+    return { run: m.reviewCommand, help: m.REVIEW_HELP, options: m.REVIEW_OPTIONS };
   },
 };
 
@@ -50,9 +53,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.out(`switchover ${VERSION}\n`);
     return EXIT.ok;
   }
-  const load = COMMANDS[name];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    io.err(`switchover: unknown command "${name}"\n\n${HELP}`);
+    io.err(`switchover: unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))}\n\n${HELP}`);
     return EXIT.usage;
   }
   if (rest.includes('--version') || rest.includes('-v')) {
@@ -65,7 +68,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     if (usage) {
-      io.err(`switchover ${name}: ${(err as Error).message}\n\n${cmd.help}`);
+      io.err(`switchover ${name}: ${usageMessage(err as Error & { code?: string }, cmd)}\n\n${cmd.help}`);
       return EXIT.usage;
     }
     // One line: a stack trace is for developers (SWITCHOVER_DEBUG=1), not for the responder reading it.
@@ -73,4 +76,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err(`switchover ${name}: internal error: ${detail}\n`);
     return EXIT.runtime;
   }
+}
+
+/** parseArgs' message for an unknown option, made short and pointed at the option probably meant. */
+function usageMessage(err: Error & { code?: string }, cmd: Command): string {
+  const typed = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'([^']+)'/.exec(err.message)?.[1] : undefined;
+  if (typed === undefined) return err.message;
+  const flags = Object.entries(cmd.options).flatMap(([long, o]) => [
+    `--${long}`,
+    ...(o.short ? [`-${o.short}`] : []),
+  ]);
+  const nearest = closest(typed, flags);
+  return `unknown option ${typed}${nearest ? `; did you mean ${nearest}?` : ''}`;
 }

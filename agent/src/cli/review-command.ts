@@ -77,21 +77,24 @@ function positive(name: string, what: string, v: string | undefined): number | u
   return n;
 }
 
+/** The command line of `switchover review`, also used to suggest the closest option to a typo. */
+export const REVIEW_OPTIONS = {
+  host: { type: 'string', multiple: true, default: [] as string[] },
+  json: { type: 'boolean', default: false },
+  vm: { type: 'string' },
+  window: { type: 'string' },
+  skew: { type: 'string' },
+  'max-size': { type: 'string' },
+  timeout: { type: 'string' },
+  timezone: { type: 'string' },
+  'no-color': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 export async function reviewCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      host: { type: 'string', multiple: true, default: [] },
-      json: { type: 'boolean', default: false },
-      vm: { type: 'string' },
-      window: { type: 'string' },
-      skew: { type: 'string' },
-      'max-size': { type: 'string' },
-      timeout: { type: 'string' },
-      timezone: { type: 'string' },
-      'no-color': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: REVIEW_OPTIONS,
     allowPositionals: false,
     strict: true,
   });

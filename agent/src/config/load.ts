@@ -1,92 +1,40 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
+import {
+  bool,
+  int,
+  timeZone,
+  isObj,
+  num,
+  obj,
+  oneOf,
+  optStr,
+  str,
+  strList,
+  strMap,
+  type Json,
+  type Problem,
+} from './checks.js';
+import { envLayer, type EnvLayer } from './env.js';
 import { LOG_LEVELS } from '../lib/log.js';
 import { defaultConfig, type AgentConfig } from './schema.js';
+import { checkSemantics } from './semantic.js';
 
-/** Every problem in a configuration, reported at once. */
+export { ENV_OVERRIDES } from './env.js';
+
+/**
+ * Every problem in a configuration, reported at once: one self-contained line each, saying where
+ * the value came from (`FILE:LINE` or the environment variable), the setting, and what is wrong.
+ */
 export class ConfigError extends Error {
   constructor(
     readonly source: string,
     readonly problems: string[],
   ) {
-    super(`invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(problems.join('\n'));
     this.name = 'ConfigError';
   }
 }
-
-type Json = unknown;
-type Check = (value: Json, path: string, errors: string[]) => Json;
-
-const isObj = (v: Json): v is Record<string, Json> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: Json): string => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
-
-const str: Check = (v, p, e) =>
-  typeof v === 'string' && v.length > 0
-    ? v
-    : (e.push(`${p}: expected a non-empty string, got ${show(v)}`), undefined);
-const optStr: Check = (v, p, e) => (v === null ? null : str(v, p, e));
-const bool: Check = (v, p, e) =>
-  typeof v === 'boolean' ? v : (e.push(`${p}: expected true or false, got ${show(v)}`), undefined);
-const int =
-  (min: number, max: number): Check =>
-  (v, p, e) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
-      ? v
-      : (e.push(`${p}: expected a whole number from ${min} to ${max}, got ${show(v)}`), undefined);
-const num =
-  (min: number, max: number): Check =>
-  (v, p, e) =>
-    typeof v === 'number' && v >= min && v <= max
-      ? v
-      : (e.push(`${p}: expected a number from ${min} to ${max}, got ${show(v)}`), undefined);
-const oneOf =
-  (values: readonly string[]): Check =>
-  (v, p, e) =>
-    typeof v === 'string' && values.includes(v)
-      ? v
-      : (e.push(`${p}: expected one of ${values.join(', ')}, got ${show(v)}`), undefined);
-const strList: Check = (v, p, e) =>
-  Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0)
-    ? v
-    : (e.push(`${p}: expected a list of non-empty strings, got ${show(v)}`), undefined);
-const strMap: Check = (v, p, e) =>
-  isObj(v) && Object.values(v).every((x) => typeof x === 'string')
-    ? v
-    : (e.push(`${p}: expected a map of strings, got ${show(v)}`), undefined);
-
-/** An IANA zone (`Europe/Vienna`) or a fixed offset (`+02:00`, `UTC`), as the runtime knows it. */
-const timeZone: Check = (v, p, e) => {
-  if (typeof v !== 'string' || v === '') return str(v, p, e);
-  if (v === 'UTC' || /^[+-][0-9]{2}:?[0-9]{2}$/.test(v)) return v;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: v });
-    return v;
-  } catch {
-    e.push(
-      `${p}: unknown time zone ${show(v)} (an IANA name such as Europe/Vienna, or an offset such as +02:00)`,
-    );
-    return undefined;
-  }
-};
-
-/** An object with known keys; unknown keys are errors (typos must not pass silently). */
-const obj =
-  (shape: Record<string, Check>, nullable = false): Check =>
-  (v, p, e) => {
-    if (v === null && nullable) return null;
-    if (!isObj(v)) return (e.push(`${p}: expected a mapping, got ${show(v)}`), undefined);
-    const out: Record<string, Json> = {};
-    for (const k of Object.keys(v)) {
-      const check = shape[k];
-      if (!check) {
-        e.push(`${p ? `${p}.` : ''}${k}: unknown setting (known: ${Object.keys(shape).join(', ')})`);
-        continue;
-      }
-      out[k] = check(v[k], p ? `${p}.${k}` : k, e);
-    }
-    return out;
-  };
 
 const SCHEMA = obj({
   host: str,
@@ -94,7 +42,7 @@ const SCHEMA = obj({
   http: obj({
     address: str,
     port: int(0, 65535),
-    tls: obj({ certFile: str, keyFile: str }, true),
+    tls: obj({ certFile: str, keyFile: str }, true, ['certFile', 'keyFile']),
     basicAuth: obj({ username: str, password: str, passwordFile: str }, true),
   }),
   inputs: obj({
@@ -135,95 +83,135 @@ const SCHEMA = obj({
   log: obj({ level: oneOf(LOG_LEVELS) }),
 });
 
-/** Deep merge of plain objects: `over` wins, arrays and scalars replace. */
+/** Deep merge of mappings: `over` wins, lists and scalars replace. Keys are data (`__proto__` too). */
 function merge(base: Json, over: Json): Json {
   if (!isObj(base) || !isObj(over)) return over === undefined ? base : over;
-  const out: Record<string, Json> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
+  const out: Record<string, Json> = {};
+  const set = (k: string, v: Json): void =>
+    void Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const k of Object.keys(base)) set(k, base[k]);
+  for (const k of Object.keys(over)) set(k, merge(Object.hasOwn(base, k) ? base[k] : undefined, over[k]));
   return out;
 }
 
-/** Environment overrides: the settings an operator most often changes per host or per unit. */
-export const ENV_OVERRIDES: Record<string, { path: string[]; parse: (s: string) => Json }> = {
-  SWITCHOVER_HOST: { path: ['host'], parse: (s) => s },
-  SWITCHOVER_STATE_DIR: { path: ['stateDir'], parse: (s) => s },
-  SWITCHOVER_HTTP_ADDRESS: { path: ['http', 'address'], parse: (s) => s },
-  SWITCHOVER_HTTP_PORT: { path: ['http', 'port'], parse: (s) => (/^\d+$/.test(s) ? Number(s) : s) },
-  SWITCHOVER_QMP_SOCKETS: {
-    path: ['inputs', 'qmp', 'sockets'],
-    parse: (s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-  },
-  SWITCHOVER_LOG_LEVEL: { path: ['log', 'level'], parse: (s) => s },
-  SWITCHOVER_OTLP_ENDPOINT: { path: ['otlp', 'endpoint'], parse: (s) => s },
+const has = (tree: Json, ...path: string[]): boolean => {
+  let node = tree;
+  for (const k of path) {
+    if (!isObj(node) || !Object.hasOwn(node, k)) return false;
+    node = node[k];
+  }
+  return true;
 };
 
-function envLayer(env: NodeJS.ProcessEnv): Record<string, Json> {
-  const layer: Record<string, Json> = {};
-  for (const [name, { path, parse }] of Object.entries(ENV_OVERRIDES)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    let node = layer;
-    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, Json>;
-    node[path[path.length - 1] as string] = parse(raw);
-  }
-  return layer;
+/**
+ * The inputs of a libvirt host, virsh and libvirtLogs, are on unless set: an empty configuration
+ * follows libvirt, the usual case. Choosing qmp, journald or proxmox turns that off, so that a
+ * configuration enabling only those gets only those.
+ */
+function applyInputDefaults(merged: Json, layers: Json[]): void {
+  const inputs = isObj(merged) && isObj(merged.inputs) ? merged.inputs : undefined;
+  if (!inputs) return;
+  const on = (name: string): boolean => isObj(inputs[name]) && inputs[name].enabled === true;
+  if (on('qmp') || on('journald') || on('proxmox')) return;
+  for (const name of ['virsh', 'libvirtLogs'])
+    if (isObj(inputs[name]) && !layers.some((l) => has(l, 'inputs', name, 'enabled')))
+      inputs[name].enabled = true;
+}
+
+/** The YAML file as a tree, and the line of each setting for the messages. */
+interface FileLayer {
+  tree: Record<string, Json>;
+  lineOf(path: string): number | undefined;
+}
+
+function parseFile(text: string, source: string): FileLayer {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0)
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => `${source}:${lines.linePos(e.pos[0]).line}: not valid YAML: ${e.message}`),
+    );
+  const tree: Json = doc.toJS() ?? {};
+  if (!isObj(tree)) throw new ConfigError(source, [`${source}: the top level must be a mapping of settings`]);
+  return {
+    tree,
+    lineOf: (path) => {
+      // The deepest part of the path the file has: a missing key is reported at its parent.
+      const keys = path === '' ? [] : path.split('.');
+      for (let n = keys.length; n > 0; n--) {
+        const node = doc.getIn(keys.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+        if (node?.range) return lines.linePos(node.range[0]).line;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** One problem as printed: where the value came from, the setting, and what is wrong with it. */
+function formatter(source: string, file: FileLayer | null, env: EnvLayer): (p: Problem) => string {
+  return (p) => {
+    let where: string;
+    const fromEnv =
+      p.variable ??
+      [...env.origins].find(([path]) => p.path === path || p.path.startsWith(`${path}.`))?.[1].name;
+    if (fromEnv) where = `environment variable ${fromEnv}`;
+    else {
+      const line = file?.lineOf(p.path);
+      where = line === undefined ? source : `${source}:${line}`;
+    }
+    return `${where}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
+  };
+}
+
+/** In file order (as an editor shows them), then what the environment set. */
+function sortByLine(lines: string[], source: string): string[] {
+  const lineOf = (l: string): number => {
+    if (!l.startsWith(`${source}:`)) return l.startsWith(`${source}: `) ? 0 : Infinity;
+    const n = parseInt(l.slice(source.length + 1), 10);
+    return Number.isNaN(n) ? 0 : n;
+  };
+  return lines
+    .map((l, i) => ({ l, i, n: lineOf(l) }))
+    .sort((a, b) => a.n - b.n || a.i - b.i)
+    .map((x) => x.l);
 }
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   hostname: string;
   readFile?: (path: string) => string;
+  /** Settings that work but are probably not what was meant (a line each, like a problem's). */
+  onWarning?: (line: string) => void;
 }
 
-/** Parse, merge (defaults < file < environment) and validate; throws ConfigError listing every problem. */
+/**
+ * Parse, merge (defaults < file < environment) and validate: types, then what the agent would fail
+ * on later. Throws ConfigError listing every problem; warnings go to `onWarning`.
+ */
 export function parseConfig(text: string | null, source: string, opts: LoadOptions): AgentConfig {
-  const problems: string[] = [];
-  let fromFile: Json = {};
-  if (text !== null) {
-    try {
-      fromFile = parseYaml(text) ?? {};
-    } catch (err) {
-      throw new ConfigError(source, [`not valid YAML: ${(err as Error).message}`]);
-    }
-    if (!isObj(fromFile)) throw new ConfigError(source, ['the top level must be a mapping of settings']);
-  }
-  // Validate the user's layers before merging so unknown keys are reported against what they wrote.
-  SCHEMA(fromFile, '', problems);
-  const fromEnv = envLayer(opts.env ?? {});
-  SCHEMA(fromEnv, '', problems);
-  const merged = merge(merge(defaultConfig(opts.hostname), fromFile), fromEnv) as AgentConfig & {
-    http: { basicAuth: (AgentConfig['http']['basicAuth'] & { passwordFile?: string }) | null };
-  };
-  const auth = merged.http.basicAuth;
-  if (auth) {
-    if (auth.passwordFile && !auth.password) {
-      try {
-        auth.password = (opts.readFile ?? ((p) => readFileSync(p, 'utf8')))(auth.passwordFile).trim();
-      } catch (err) {
-        problems.push(
-          `http.basicAuth.passwordFile: cannot read ${auth.passwordFile}: ${(err as Error).message}`,
-        );
-      }
-    }
-    if (!auth.username || !auth.password)
-      problems.push('http.basicAuth: needs username and password (or passwordFile)');
-    delete auth.passwordFile;
-  }
-  const inputs = merged.inputs;
-  if (inputs && !Object.values(inputs).some((i) => i?.enabled))
-    problems.push(
-      'inputs: no input is enabled; enable at least one of qmp, virsh, journald, libvirtLogs, proxmox',
-    );
-  if (merged.inputs?.journald?.directory && merged.inputs.journald.namespace)
-    problems.push('inputs.journald: set either directory or namespace, not both');
-  if (merged.inputs?.proxmox?.directory && merged.inputs.proxmox.namespace)
-    problems.push('inputs.proxmox: set either directory or namespace, not both');
-  if (problems.length > 0) throw new ConfigError(source, problems);
-  return merged;
+  const file = text === null ? null : parseFile(text, source);
+  const env = envLayer(opts.env ?? {});
+  const merged = merge(merge(defaultConfig(opts.hostname), file?.tree ?? {}), env.tree);
+  applyInputDefaults(merged, [file?.tree ?? {}, env.tree]);
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  const config = SCHEMA(merged, '', problems) as AgentConfig;
+  checkSemantics(
+    config,
+    { env: opts.env ?? {}, readFile: opts.readFile ?? ((p) => readFileSync(p, 'utf8')) },
+    problems,
+    warnings,
+  );
+  for (const u of env.unknown)
+    warnings.push({
+      path: '',
+      message: `environment variable ${u.name} is not a setting and is ignored${u.suggestion ? `; did you mean ${u.suggestion}?` : ''}`,
+    });
+  const format = formatter(source, file, env);
+  for (const w of warnings) opts.onWarning?.(w.path ? format(w) : w.message);
+  if (problems.length > 0) throw new ConfigError(source, sortByLine(problems.map(format), source));
+  return config;
 }
 
 export function loadConfig(path: string | null, opts: LoadOptions): AgentConfig {
@@ -232,7 +220,7 @@ export function loadConfig(path: string | null, opts: LoadOptions): AgentConfig 
   try {
     text = (opts.readFile ?? ((p) => readFileSync(p, 'utf8')))(path);
   } catch (err) {
-    throw new ConfigError(path, [`cannot read the configuration file: ${(err as Error).message}`]);
+    throw new ConfigError(path, [`${path}: cannot read the configuration file: ${(err as Error).message}`]);
   }
   return parseConfig(text, path, opts);
 }

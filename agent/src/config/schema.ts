@@ -65,7 +65,8 @@ export function defaultConfig(hostname: string): AgentConfig {
         enabled: false,
         glob: '/var/log/libvirt/qemu/*.log',
         startAt: 'end',
-        pollIntervalMs: 250,
+        // inotify reads appends at once; the poll only catches what it cannot see (NFS).
+        pollIntervalMs: 5000,
       },
       proxmox: {
         enabled: false,

@@ -16,7 +16,7 @@ import {
   type TransitionResult,
 } from './types.js';
 import { capVms, normalizeState, vmFor } from './vms.js';
-import { closeDeadline, closeFinished, expire, prunePending } from './window.js';
+import { closeDeadline, closeFinished, expire, noteDeadline, prunePending } from './window.js';
 
 function dispatch(ctx: Ctx, obs: Observation): void {
   switch (obs.kind) {
@@ -85,6 +85,7 @@ export function transition(
     const ctx: Ctx = { state, vm: vmFor(state, obs), now, config, effects };
     dispatch(ctx, obs);
     claimPending(ctx);
+    noteDeadline(state, ctx.vm, config);
     capVms(state, config);
   }
   expire(state, now, config, effects);

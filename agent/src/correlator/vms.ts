@@ -62,6 +62,8 @@ export function vmFor(state: CorrelatorState, obs: Observation): VmState {
   if (!vm) {
     vm = emptyVm(name);
     state.vms[name] = vm;
+    const n = vmCounts.get(state.vms);
+    if (n !== undefined) vmCounts.set(state.vms, n + 1);
   }
   vm.lastSeen = state.seq;
   if (obs.vm.uuid && !vm.vm.uuid) vm.vm.uuid = obs.vm.uuid;
@@ -103,15 +105,25 @@ export function resetSessionScratch(vm: VmState): void {
   vm.incomingProcess = false;
 }
 
+/** How many VMs each state's table holds, so that the per-input cap check need not count them. */
+const vmCounts = new WeakMap<CorrelatorState['vms'], number>();
+
 /** Drop the least recently seen VMs without a session once there are too many (identity is cheap, not free). */
 export function capVms(state: CorrelatorState, config: CorrelatorConfig): void {
   const max = Math.max(1, config.maxOpenSessions) * VM_STATES_PER_SESSION;
+  // Runs on every input: the count is kept (vmFor adds, this removes) rather than recounted.
+  let count = vmCounts.get(state.vms);
+  if (count === undefined) {
+    count = Object.keys(state.vms).length;
+    vmCounts.set(state.vms, count);
+  }
+  if (count <= max) return;
   const names = Object.keys(state.vms);
-  if (names.length <= max) return;
   const idle = names
     .filter((n) => state.vms[n]?.session === null)
     .sort((a, b) => (state.vms[a]?.lastSeen ?? 0) - (state.vms[b]?.lastSeen ?? 0));
   // Trim to 90 % so a steady stream of new names does not sort the table on every input.
   const target = Math.floor(max * 0.9);
   for (const name of idle.slice(0, names.length - target)) delete state.vms[name];
+  vmCounts.set(state.vms, Object.keys(state.vms).length);
 }

@@ -18,6 +18,8 @@ export interface AgentDeps {
   version: string;
   env?: NodeJS.ProcessEnv;
   clock?: () => number;
+  /** How often the correlator state is snapshotted when something changed. Default 5 s. */
+  snapshotEveryMs?: number;
 }
 
 /** The per-host daemon: every component built from the config, started in order, stopped in reverse. */
@@ -28,6 +30,8 @@ export class Agent {
   private snapshotter: NodeJS.Timeout | null = null;
   private readonly inputs = new Map<string, SourceStatus>();
   private running = false;
+  /** Input or effects since the last periodic snapshot. */
+  private changed = true;
 
   readonly registry = new Registry();
   readonly metrics: MetricsSink;
@@ -87,6 +91,8 @@ export class Agent {
       headers: config.otlp.headers,
       env: deps.env ?? process.env,
       log: (line) => log.info(line),
+      warn: (line) => log.warn(line),
+      onExportError: () => this.metrics.error('otlp', 'export_failed'),
     });
     this.spans = new SpanSink({
       tracer: this.tracing.tracer,
@@ -106,8 +112,13 @@ export class Agent {
         maxOpenSessions: config.detection.maxOpenSessions,
       },
     });
+    // Anything a snapshot would hold that the last one does not: an idle host writes none.
+    this.pipeline.onEffects(() => (this.changed = true));
     const callbacks: SourceCallbacks = {
-      record: (r) => this.pipeline.ingest(r),
+      record: (r) => {
+        this.changed = true;
+        return this.pipeline.ingest(r);
+      },
       status: (s) => {
         this.inputs.set(`${s.input}\0${s.instance}`, s);
         this.metrics.sourceUp(s.input, s.instance, s.up);
@@ -118,6 +129,7 @@ export class Agent {
     this.sources = createSources(config, callbacks, {
       logger: log,
       onLag: (s) => this.metrics.journalLag(s),
+      onLinesLost: (input, reason, n) => this.metrics.linesLost(input, reason, n),
     });
   }
 
@@ -127,6 +139,8 @@ export class Agent {
 
   async start(): Promise<void> {
     const log = this.deps.logger;
+    // The OpenTelemetry SDK loads on demand: spans are recorded from the first input line on.
+    await this.tracing.ready;
     const restored = await this.pipeline.restore();
     if (restored.sessions > 0 || restored.replayed > 0)
       log.info('resumed open migrations from the flight recorder', {
@@ -148,6 +162,7 @@ export class Agent {
         : {}),
       ...(http.basicAuth ? { basicAuth: http.basicAuth } : {}),
       onError: (stage, type) => this.metrics.error(stage, type),
+      logger: log,
     });
     const { inputs } = this.config;
     if (
@@ -162,7 +177,11 @@ export class Agent {
       );
     for (const s of this.sources) await s.start();
     this.ticker = setInterval(() => void this.pipeline.tick(), 250);
-    this.snapshotter = setInterval(() => void this.pipeline.snapshot(), 5000);
+    this.snapshotter = setInterval(() => {
+      if (!this.changed) return;
+      this.changed = false;
+      void this.pipeline.snapshot();
+    }, this.deps.snapshotEveryMs ?? 5000);
     this.running = true;
     log.info('agent started', {
       host: this.config.host,

@@ -1,3 +1,4 @@
+import { INPUTS, type LostLineReason } from '@switchover/model';
 import type { AgentConfig } from '../config/schema.js';
 import type { Logger } from '../lib/log.js';
 import { JournaldSource } from '../sources/journald/journald-source.js';
@@ -12,7 +13,11 @@ import { VirshSource } from '../sources/virsh/virsh-source.js';
 export function createSources(
   config: AgentConfig,
   callbacks: SourceCallbacks,
-  deps: { logger: Logger; onLag: (seconds: number) => void },
+  deps: {
+    logger: Logger;
+    onLag: (seconds: number) => void;
+    onLinesLost?: (input: string, reason: LostLineReason, lines: number) => void;
+  },
 ): Source[] {
   const { host, stateDir, inputs } = config;
   const logger = deps.logger;
@@ -63,7 +68,10 @@ export function createSources(
       new LibvirtLogSource(
         { host, stateDir, glob: l.glob, startAt: l.startAt, pollIntervalMs: l.pollIntervalMs },
         callbacks,
-        { logger: logger.child({ input: 'libvirt-log' }) },
+        {
+          logger: logger.child({ input: 'libvirt-log' }),
+          onLinesLost: (reason, n) => deps.onLinesLost?.(INPUTS.libvirtLog, reason, n),
+        },
       ),
     );
   }

@@ -1,6 +1,6 @@
 import type { Observation, Origin, VmRef } from '@switchover/model';
 import type { DecodeResult } from './types.js';
-import type { Stamp } from './time.js';
+import { isPlausibleTime, type Stamp } from './time.js';
 
 /** The fields every observation shares; the per-input parsers leave them to `finish()`. */
 type BaseKey = 'host' | 'vm' | 'time' | 'timeSource' | 'latest' | 'origin' | 'raw';
@@ -55,6 +55,9 @@ export function finish(
   const vm = p.vm ?? ctx.vm;
   if (!vm) return UNKNOWN_RESULT;
   const s = stamp(p.time);
+  // Whichever clock the time came from (the record's own, the transport's, a neighbour's, arrival),
+  // an absurd one is the record's fault: nothing downstream may ever see it.
+  if (!isPlausibleTime(s.time) || (s.latest != null && !isPlausibleTime(s.latest))) return UNKNOWN_RESULT;
   const observations = p.bodies.map((b) => {
     const o = {
       ...b,

@@ -8,7 +8,15 @@ import type { DecodeResult } from './types.js';
 import { decodeVirshLine } from './virsh-line.js';
 
 export type { Decode, DecodeResult } from './types.js';
-export { lineTimestamp, parseIsoPrefix, parseLibvirtPrefix, parseTidPrefix, qmpTime } from './time.js';
+export {
+  isPlausibleTime,
+  lineTimestamp,
+  parseIsoPrefix,
+  parseLibvirtPrefix,
+  parseTidPrefix,
+  qmpTime,
+  TIME_RANGE_MS,
+} from './time.js';
 export { isVirshTrailer, parseVirshLine, type VirshLine } from './virsh-line.js';
 export { parseVfioFailure } from './vfio-failure.js';
 export { MAX_LINE_CHARS, messageStart } from './log-line.js';

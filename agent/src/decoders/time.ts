@@ -14,6 +14,22 @@ export interface Stamp {
   latest?: number | null;
 }
 
+/**
+ * The times a record may claim, epoch ms, `[min, max)`. Wire formats can carry far more: QMP's
+ * `seconds` is any JSON number (1e306 s is Infinity ms), virsh's `at SEC.USEC` and the trace prefix
+ * are digit runs, an ISO or libvirt prefix may say year 9999. A time outside this range is
+ * corruption or hostile input, never a clock, and the record is `unknown`:
+ * - `min`, the epoch: QEMU and libvirt print wall-clock time (a host whose clock was never set
+ *   prints 1970, which is kept);
+ * - `max`, 2100-01-01: no host this agent runs on reads that late, and every time below it prints
+ *   as an ordinary ISO 8601 date (`Date#toISOString` throws past ±8.64e15 ms, and past year 9999
+ *   it prints six-digit years that no consumer of the review JSON or the recorder expects).
+ */
+export const TIME_RANGE_MS = { min: 0, max: Date.UTC(2100, 0, 1) } as const;
+
+export const isPlausibleTime = (ms: number): boolean =>
+  Number.isFinite(ms) && ms >= TIME_RANGE_MS.min && ms < TIME_RANGE_MS.max;
+
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
 /** Reads `len` decimal digits at `at`; -1 if any of them is not a digit. */
@@ -52,7 +68,10 @@ function dateTime(s: string, at: number, sep: number): number {
   ) {
     return NaN;
   }
-  return Date.UTC(y, mo - 1, d, h, mi, se);
+  // Date.UTC reads years 0–99 as 1900–1999: such a year must stay as implausible as it is.
+  return y < 100
+    ? new Date(Date.UTC(2000, mo - 1, d, h, mi, se)).setUTCFullYear(y)
+    : Date.UTC(y, mo - 1, d, h, mi, se);
 }
 
 /** A parsed prefix: the time (epoch ms, fractional) and where the rest of the line starts. */
@@ -131,13 +150,18 @@ export function parseTidPrefix(s: string): PrefixTime | null {
   return { time: sec * 1000 + usec / 1000, end: i + 1 };
 }
 
-/** QMP's `{seconds, microseconds}`; null when QEMU could not read the clock (`-1`) or sent none. */
+/**
+ * QMP's `{seconds, microseconds}`. null when QEMU could not read the clock (`-1`, `-1`) or sent no
+ * time; NaN (implausible: the record is rejected) when the numbers cannot be a time, such as
+ * microseconds outside 0–999999 or a negative second other than QEMU's `-1`.
+ */
 export function qmpTime(ts: unknown): number | null {
   if (typeof ts !== 'object' || ts === null) return null;
   const { seconds, microseconds } = ts as { seconds?: unknown; microseconds?: unknown };
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return null;
-  const us =
-    typeof microseconds === 'number' && Number.isFinite(microseconds) && microseconds >= 0 ? microseconds : 0;
+  if (typeof seconds !== 'number') return null;
+  if (seconds === -1) return null;
+  const us = microseconds ?? 0;
+  if (typeof us !== 'number' || !(us >= 0 && us < 1e6) || !(seconds >= 0)) return NaN;
   return seconds * 1000 + us / 1000;
 }
 
@@ -154,10 +178,15 @@ export function parseSecUsec(s: string): number | null {
 
 /**
  * The epoch ms of any timestamped line form (trace `tid@sec.usec:`, ISO `…Z`, libvirt / virsh
- * `--timestamp` `… +0000: `, virsh `event X at SEC.USEC …`), null if the line carries no time.
- * The offline review uses it to find the timed neighbours of untimed lines.
+ * `--timestamp` `… +0000: `, virsh `event X at SEC.USEC …`), null if the line carries no time or an
+ * implausible one. The offline review uses it to find the timed neighbours of untimed lines.
  */
 export function lineTimestamp(text: string): number | null {
+  const t = anyLineTimestamp(text);
+  return t !== null && isPlausibleTime(t) ? t : null;
+}
+
+function anyLineTimestamp(text: string): number | null {
   const c0 = text.charCodeAt(0);
   if (isDigit(c0)) {
     const p = parseTidPrefix(text) ?? parseIsoPrefix(text) ?? parseLibvirtPrefix(text);

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -6,18 +5,21 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import {
+  ERROR_TYPES,
   HTTP_PATHS,
   pairSessions,
   sessionToRows,
-  type Session,
-  ERROR_TYPES,
   STAGES,
+  type Session,
 } from '@switchover/model';
-import type { SourceStatus } from '../sources/types.js';
+import { LogLimiter } from '../lib/rate-limit.js';
 import type { Recorder } from '../recorder/types.js';
+import type { SourceStatus } from '../sources/types.js';
+import { checkBasicAuth, type BasicAuth } from './http-auth.js';
+import { applyLimits, DEFAULT_HTTP_LIMITS, serverOptions, type HttpLimits } from './http-limits.js';
 
 /** What `/healthz` reports; `running` decides 200 or 503. Extra fields are passed through. */
 export interface HealthReport {
@@ -37,29 +39,22 @@ export interface HttpServerOptions {
   /** PEM contents (not paths). When set the server speaks HTTPS only. */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Required on `/metrics` and `/api/*` when set; `/healthz` stays open for probes. */
-  basicAuth?: { username: string; password: string };
+  basicAuth?: BasicAuth;
+  /** Timeouts and the connection cap; defaults in DEFAULT_HTTP_LIMITS. */
+  limits?: Partial<HttpLimits>;
   now?: () => number;
+  /** Counts a named failure (every time). */
   onError?: (stage: string, errorType: string, err: unknown) => void;
+  /** Lines about clients (failed logins, refused connections), at most one a minute per kind and address. */
+  logger?: { warn(msg: string, fields?: Record<string, unknown>): void };
 }
+
+const HTTP_ERRORS = ERROR_TYPES.http;
+const LOG_PERIOD_MS = 60_000;
 
 export interface HttpServer {
   url: string;
   close(): Promise<void>;
-}
-
-const sha = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
-
-/** Constant-time: both fields are always compared, on equal-length digests. */
-function authorised(req: IncomingMessage, auth: NonNullable<HttpServerOptions['basicAuth']>): boolean {
-  const header = req.headers.authorization ?? '';
-  const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
-  const decoded = m ? Buffer.from(m[1] as string, 'base64').toString('utf8') : '';
-  const colon = decoded.indexOf(':');
-  const user = colon >= 0 ? decoded.slice(0, colon) : '';
-  const pass = colon >= 0 ? decoded.slice(colon + 1) : '';
-  const userOk = timingSafeEqual(sha(user), sha(auth.username));
-  const passOk = timingSafeEqual(sha(pass), sha(auth.password));
-  return m !== null && colon >= 0 && userOk && passOk;
 }
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -77,17 +72,32 @@ const json = (res: ServerResponse, status: number, value: unknown): void =>
 const KNOWN: readonly string[] = Object.values(HTTP_PATHS);
 
 /**
+ * The path and query of a request target, without `new URL()`: `//` or `//metrics` would be read as a
+ * host there, and throw. Only origin-form targets (`/path?query`) are served; an absolute URL or `*`
+ * is a bad request. The path is compared as sent (no decoding, no normalising).
+ */
+export function parseTarget(target: string): { path: string; query: URLSearchParams } | null {
+  if (!target.startsWith('/')) return null;
+  const q = target.indexOf('?');
+  const hash = target.indexOf('#');
+  const end = q >= 0 ? q : hash >= 0 ? hash : target.length;
+  // URLSearchParams never throws: a bad escape stays as written.
+  const query = new URLSearchParams(q >= 0 ? target.slice(q + 1, hash > q ? hash : undefined) : '');
+  return { path: target.slice(0, end), query };
+}
+
+/**
  * The agent's read-only HTTP surface: Prometheus scrape, health probe, and the flight recorder's
  * migrations (paired, or as the flat table the panel reads). Binds only the configured address.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const now = options.now ?? Date.now;
 
-  const migrations = (url: URL, res: ServerResponse): void => {
-    const vm = url.searchParams.get('vm');
+  const migrations = (query: URLSearchParams, res: ServerResponse): void => {
+    const vm = query.get('vm');
     const all: Session[] = options.recorder.sessions();
     const sessions = vm ? all.filter((s) => s.vm === vm || s.vmUuid === vm) : all;
-    const format = url.searchParams.get('format');
+    const format = query.get('format');
     if (format === 'table') {
       json(res, 200, { host: options.hostName, rows: sessions.flatMap(sessionToRows) });
       return;
@@ -104,15 +114,40 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     });
   };
 
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+  const limiter = new LogLimiter(LOG_PERIOD_MS, now);
+  const failed = (
+    type: string,
+    err: unknown,
+    key: string,
+    msg: string,
+    fields: Record<string, unknown>,
+  ): void => {
+    options.onError?.(STAGES.http, type, err);
+    const { log, suppressed } = limiter.admit(`${type}\0${key}`);
+    if (log) options.logger?.warn(msg, suppressed > 0 ? { ...fields, suppressed } : fields);
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
+    const target = parseTarget(req.url ?? '');
+    if (!target) return send(res, 400, 'bad request\n', { 'content-type': 'text/plain' });
+    const { path, query } = target;
     if (!KNOWN.includes(path)) return send(res, 404, 'not found\n', { 'content-type': 'text/plain' });
-    if (path !== HTTP_PATHS.health && options.basicAuth && !authorised(req, options.basicAuth))
+    const refused =
+      path !== HTTP_PATHS.health && options.basicAuth ? checkBasicAuth(req, options.basicAuth) : null;
+    if (refused) {
+      const remote = req.socket.remoteAddress ?? 'unknown';
+      failed(HTTP_ERRORS.authFailed, new Error(`login failed from ${remote}`), remote, 'HTTP login failed', {
+        remote,
+        ...('user' in refused ? { user: refused.user } : {}),
+        reason: refused.reason,
+        path,
+      });
       return send(res, 401, 'unauthorised\n', {
         'content-type': 'text/plain',
         'www-authenticate': 'Basic realm="switchover", charset="UTF-8"',
       });
+    }
     if (req.method !== 'GET')
       return send(res, 405, 'method not allowed\n', { allow: 'GET', 'content-type': 'text/plain' });
     switch (path) {
@@ -129,21 +164,26 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         });
       }
       case HTTP_PATHS.migrations:
-        return migrations(url, res);
+        return migrations(query, res);
     }
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
-      options.onError?.(STAGES.http, ERROR_TYPES.http.handler, err);
+      // A bug, not a client's doing: logged every time (the limiter keys it by message).
+      failed(HTTP_ERRORS.handler, err, String(err), 'HTTP handler failed', {
+        err: err instanceof Error ? err.message : String(err),
+      });
       if (!res.headersSent) send(res, 500, 'internal error\n', { 'content-type': 'text/plain' });
       else res.destroy();
     });
   };
 
+  const opts = serverOptions(limits);
   const server: Server = options.tls
-    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener)
-    : createHttpServer(listener);
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ...opts }, listener)
+    : createHttpServer(opts, listener);
+  applyLimits(server, limits);
   // A bad address or a taken port is a start-up failure: reject instead of emitting later.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -152,8 +192,24 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       resolve();
     });
   });
-  server.on('error', (err) => options.onError?.(STAGES.http, ERROR_TYPES.http.server, err));
-  server.on('tlsClientError', (err) => options.onError?.(STAGES.http, ERROR_TYPES.http.tlsClient, err));
+  server.on('error', (err) =>
+    failed(HTTP_ERRORS.server, err, 'server', 'HTTP server error', { err: err.message }),
+  );
+  server.on('tlsClientError', (err: Error, socket: Socket) => {
+    const remote = socket.remoteAddress ?? 'unknown';
+    failed(HTTP_ERRORS.tlsClient, err, remote, 'TLS handshake failed', { remote, err: err.message });
+  });
+  // Emitted when maxConnections is reached and Node closes the new socket.
+  server.on('drop', (data?: { remoteAddress?: string }) => {
+    const remote = data?.remoteAddress ?? 'unknown';
+    failed(
+      HTTP_ERRORS.connectionLimit,
+      new Error(`connection from ${remote} refused: ${limits.maxConnections} open`),
+      remote,
+      'HTTP connection refused: too many open connections',
+      { remote, max: limits.maxConnections },
+    );
+  });
 
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;

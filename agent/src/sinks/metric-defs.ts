@@ -109,6 +109,12 @@ export function createMetrics(registry: Registry, version: string) {
       help: 'Sessions evicted from the correlator before they closed.',
       registers,
     }),
+    linesLost: new Counter({
+      name: METRICS.logLinesLost,
+      help: 'Lines of followed logs the agent knows it could not read, by input and reason (too_long, truncated, unreadable).',
+      labelNames: [input, LABELS.reason],
+      registers,
+    }),
     recorderBytesGauge: new Gauge({
       name: METRICS.recorderBytes,
       help: 'Bytes the flight recorder occupies in the state directory.',

@@ -1,11 +1,14 @@
 import type { Registry } from 'prom-client';
 import {
+  INPUTS,
   LABELS,
+  LOST_LINE_REASONS,
   ROLES,
   SIDE_OUTCOMES,
   TRANSITION_RESULTS,
   VERDICTS,
   verdictOf,
+  type LostLineReason,
   type Role,
   type Observation,
   type Session,
@@ -57,6 +60,8 @@ export class MetricsSink implements EffectSink, SelfMetrics {
     }
     for (const v of VERDICTS) this.m.verdicts.inc({ [verdict]: v }, 0);
     this.m.stateWritableGauge.set(1);
+    for (const r of Object.values(LOST_LINE_REASONS))
+      this.m.linesLost.inc({ [LABELS.input]: INPUTS.libvirtLog, [LABELS.reason]: r }, 0);
   }
 
   handle(effects: readonly Effect[], _now?: number): void {
@@ -179,6 +184,9 @@ export class MetricsSink implements EffectSink, SelfMetrics {
   }
   duplicate(input: string): void {
     this.m.duplicates.inc({ [LABELS.input]: input });
+  }
+  linesLost(input: string, reason: LostLineReason, n: number): void {
+    this.m.linesLost.inc({ [LABELS.input]: input, [LABELS.reason]: reason }, n);
   }
 
   async stop(): Promise<void> {

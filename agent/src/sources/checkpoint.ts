@@ -13,7 +13,7 @@ import path from 'node:path';
  * restart reads those records again instead of forgetting them.
  */
 export class CheckpointFile<T> {
-  private pending: { value: T } | null = null;
+  private pending: { value: T | (() => T) } | null = null;
   private writing: Promise<void> | null = null;
   private lastError: unknown = null;
   private retry: NodeJS.Timeout | null = null;
@@ -48,8 +48,12 @@ export class CheckpointFile<T> {
     return JSON.parse(text) as T;
   }
 
-  /** Persist `value` (or a newer one saved meanwhile). Resolves once it is on disk; never rejects. */
-  save(value: T): Promise<void> {
+  /**
+   * Persist `value` (or a newer one saved meanwhile). Resolves once it is on disk; never rejects.
+   * A function is called only when its value is about to be written: a caller saving after every
+   * hand-off then builds one value per write, not one per call.
+   */
+  save(value: T | (() => T)): Promise<void> {
     this.pending = { value };
     if (!this.writing) this.writing = this.drain();
     return this.writing;
@@ -81,8 +85,9 @@ export class CheckpointFile<T> {
           return;
         }
         if (!this.pending) return;
-        const { value } = this.pending;
+        const { value: v } = this.pending;
         this.pending = null;
+        const value = typeof v === 'function' ? (v as () => T)() : v;
         try {
           await this.write(value);
           this.lastError = null;

@@ -142,7 +142,8 @@ async function body(req: IncomingMessage): Promise<Buffer> {
   return raw;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** On an ephemeral port, or on `port` (a test that needs the URL before the receiver exists). */
+export async function startOtlpReceiver(o: { port?: number } = {}): Promise<OtlpReceiver> {
   const collected: FlatSpan[] = [];
   const headers: Record<string, string | string[] | undefined>[] = [];
   let rejected = 0;
@@ -166,7 +167,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       if (!res.headersSent) res.writeHead(400).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -2,17 +2,20 @@ import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import type { Clock } from '../../lib/clock.js';
 
 /**
- * When to scan the log directory: on every fs.watch event (appends inside a watched directory fire
- * `change`, so a line is read within milliseconds) and every `pollMs` (inotify is silent on NFS and
- * some overlays). Scans never overlap; a request during a scan runs one more scan after it, so an
- * event arriving mid-scan is not lost.
+ * When to read: an fs.watch `change` event reads the one file that changed (an append is read within
+ * milliseconds, and an idle host costs nothing); other events (a file created, renamed, removed)
+ * and every `pollMs` run a scan of the directory (inotify is silent on NFS and some overlays, so the
+ * poll is the safety net, not the engine). Work never overlaps; a request during work runs one more
+ * scan after it, so an event arriving meanwhile is not lost. Nothing here ever rejects.
  */
 export class ScanScheduler {
   private timer: unknown;
   private watcher: FSWatcher | undefined;
   private running = false;
   private current: Promise<void> | undefined;
-  private again = false;
+  /** Work asked for while other work ran: a scan, and files that changed. */
+  private scanWanted = false;
+  private readonly changed = new Set<string>();
 
   constructor(
     private readonly scan: () => Promise<void>,
@@ -23,6 +26,8 @@ export class ScanScheduler {
       /** `fs.watch`, or null for polling only. */
       watch: typeof fsWatch | null;
       onWatchError: (err: unknown) => void;
+      /** A scan or read that threw: reported, and the next one runs as planned (nothing is thrown). */
+      onScanError?: (err: unknown) => void;
       /**
        * Read one known file right away on its `change` event, instead of a scan of the whole
        * directory (which costs a stat per followed file); false when the file is not known.
@@ -47,39 +52,46 @@ export class ScanScheduler {
     await this.current;
   }
 
-  /** Scan now, or once more after the scan in progress. */
+  /** Scan now, or once more after the work in progress; resolves when that scan ran. */
   request(): Promise<void> {
-    if (this.current) {
-      this.again = true;
-      return this.current;
-    }
-    this.current = (async () => {
-      do {
-        this.again = false;
-        if (this.running) await this.scan();
-      } while (this.again && this.running);
-    })().finally(() => {
+    this.scanWanted = true;
+    return this.kick();
+  }
+
+  /** One more scan after the current work, without waiting for it (a read that has more to do). */
+  requestLater(): void {
+    void this.request();
+  }
+
+  /** An append to one file: read just that file (after the work in progress, if any). */
+  private requestOne(name: string): Promise<void> {
+    if (!this.o.readOne) return this.request();
+    this.changed.add(name);
+    return this.kick();
+  }
+
+  private kick(): Promise<void> {
+    this.current ??= this.drain().finally(() => {
       this.current = undefined;
     });
     return this.current;
   }
 
-  /** An append to one file: read just that file, unless a scan is running (then it covers it). */
-  private requestOne(name: string): Promise<void> {
-    const readOne = this.o.readOne;
-    if (this.current || !readOne) return this.request();
-    this.current = readOne(name)
-      .then(async (known) => {
-        if (!known && this.running) await this.scan();
-        while (this.again && this.running) {
-          this.again = false;
-          await this.scan();
-        }
-      })
-      .finally(() => {
-        this.current = undefined;
-      });
-    return this.current;
+  private async drain(): Promise<void> {
+    const report = (err: unknown): void => this.o.onScanError?.(err);
+    while (this.running && (this.scanWanted || this.changed.size > 0)) {
+      if (this.scanWanted) {
+        // A scan reads every changed file too.
+        this.scanWanted = false;
+        this.changed.clear();
+        await this.scan().catch(report);
+        continue;
+      }
+      const name = this.changed.values().next().value as string;
+      this.changed.delete(name);
+      const known = await this.o.readOne!(name).catch((err: unknown) => (report(err), true));
+      if (!known) this.scanWanted = true;
+    }
   }
 
   /** Watch the directory once it exists (called after each successful listing). */

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { LineSplitter, type SplitLine } from '../line-splitter.js';
 
 /** A persisted position: which file (device + inode + first bytes) and how far it was handed off. */
@@ -19,48 +18,32 @@ export interface FilePosition {
 }
 
 export const FINGERPRINT_BYTES = 64;
-const CHUNK = 64 * 1024;
+/** Read size, and the most one `read()` hands off before it lets other files have a turn. */
+export const CHUNK_BYTES = 64 * 1024;
+export const DEFAULT_READ_BUDGET_BYTES = 4 * 1024 * 1024;
 
 export type LineSink = (line: SplitLine) => Promise<void>;
 
-/** Hash of up to `len` bytes at `at`, and how many there were (fewer at EOF: a stat may be stale). */
-async function hashBytes(fh: fsp.FileHandle, len: number, at = 0): Promise<{ len: number; hash: string }> {
+/** The hash of FilePosition's `fpHash` and `tailHash`. */
+export const fingerprintOf = (b: Buffer): string => createHash('sha256').update(b).digest('hex').slice(0, 32);
+const hash = fingerprintOf;
+
+/** Up to `len` bytes at `at` (fewer at EOF: a stat may be stale). */
+async function bytesAt(fh: fsp.FileHandle, len: number, at: number): Promise<Buffer<ArrayBufferLike>> {
   const buf = Buffer.alloc(len);
   const { bytesRead } = await fh.read(buf, 0, len, at);
-  return {
-    len: bytesRead,
-    hash: createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex').slice(0, 32),
-  };
+  return buf.subarray(0, bytesRead);
 }
 
-/** Hash of exactly `len` bytes at `at`; a shorter file yields a hash no full read can match. */
-async function fingerprint(fh: fsp.FileHandle, len: number, at = 0): Promise<string> {
-  const h = await hashBytes(fh, len, at);
-  return h.len === len ? h.hash : `short:${h.len}`;
-}
-
-/** Hash of the bytes just before `offset` (empty at 0). */
-function tailHashAt(fh: fsp.FileHandle, offset: number): Promise<string> {
+/** The FINGERPRINT_BYTES before `offset` (fewer near the start). */
+const tailAt = (fh: fsp.FileHandle, offset: number): Promise<Buffer<ArrayBufferLike>> => {
   const len = Math.min(FINGERPRINT_BYTES, offset);
-  return fingerprint(fh, len, offset - len);
-}
-
-/** A file in `dir` with the given device and inode (a log renamed by rotation), if any. */
-export async function findByInode(
-  dir: string,
-  id: { dev: number; ino: number },
-): Promise<string | undefined> {
-  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
-    const file = path.join(dir, name);
-    const st = await fsp.stat(file).catch(() => undefined);
-    if (st && st.dev === id.dev && st.ino === id.ino) return file;
-  }
-  return undefined;
-}
+  return bytesAt(fh, len, offset - len);
+};
 
 /** Counts `\n` bytes before `end` (to number lines when starting in the middle of a file). */
 async function countLines(fh: fsp.FileHandle, end: number): Promise<number> {
-  const buf = Buffer.alloc(1024 * 1024);
+  const buf = Buffer.alloc(Math.min(1024 * 1024, Math.max(1, end)));
   let n = 0;
   for (let pos = 0; pos < end; ) {
     const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
@@ -71,11 +54,43 @@ async function countLines(fh: fsp.FileHandle, end: number): Promise<number> {
   return n;
 }
 
+interface StartAt {
+  offset: number;
+  line: number;
+  fpLen: number;
+  fpHash: string;
+  tail: Buffer<ArrayBufferLike>;
+}
+
+/** What a truncated file held before: enough to find its copy (copytruncate) and resume there. */
+export interface Truncation {
+  /** The old content's identity and how far it was handed off, as a position to resume a copy at. */
+  before: Omit<FilePosition, 'dev' | 'ino'>;
+  /** The largest size seen of the old content: bytes past `before.offset` up to it were never read. */
+  seenSize: number;
+}
+
+export interface ReadResult {
+  truncation: Truncation | null;
+  lines: number;
+  /** The budget ran out before EOF: call again. */
+  more: boolean;
+}
+
+export interface TailerOptions {
+  maxLineBytes?: number;
+  onOversize: (file: string, line: number) => void;
+  now: number;
+  /** Read buffer; a source reading its files one at a time shares one (500 files need not hold 500). */
+  buffer?: Buffer;
+}
+
 /**
  * Follows one open file (one inode). The fd keeps following the inode after a rename, which is how
- * the rest of a rotated file is read. Truncation (copytruncate) is detected by the size falling
- * below the read position *or* the first bytes changing (new lines may already have refilled the
- * file past the old position when we look).
+ * the rest of a rotated file is read. Idle costs one fstat: nothing is read or hashed while the size
+ * stays put. When it grew, the bytes just before the read position are compared with the ones read
+ * there; a size below the position or different bytes mean truncation (copytruncate: new lines may
+ * already have refilled the file past the old position when we look).
  */
 export class FileTailer {
   private readPos: number;
@@ -83,11 +98,12 @@ export class FileTailer {
   private line: number;
   private fpLen: number;
   private fpHash: string;
-  private tailHash: string;
-  /** The offset `tailHash` was computed at. */
-  private tailHashPos: number;
+  /** The bytes before `readPos`, as read; hashed only when a position is saved. */
+  private tail: Buffer<ArrayBufferLike>;
+  private tailHashCache: { pos: number; hash: string } | undefined;
+  private seenSize: number;
   private readonly splitter: LineSplitter;
-  private readonly buf = Buffer.alloc(CHUNK);
+  private readonly buf: Buffer;
   /** Last time a read found new bytes (for the rotation grace period). */
   lastGrowth: number;
 
@@ -96,23 +112,23 @@ export class FileTailer {
     private readonly fh: fsp.FileHandle,
     readonly dev: number,
     readonly ino: number,
-    start: { offset: number; line: number; fpLen: number; fpHash: string; tailHash: string },
-    maxLineBytes: number | undefined,
-    onOversize: (line: number) => void,
-    now: number,
+    /** The file's mtime when it was opened: rotated generations written later are newer. */
+    readonly openedMtimeMs: number,
+    start: StartAt,
+    opts: TailerOptions,
   ) {
-    this.readPos = this.committed = start.offset;
+    this.readPos = this.committed = this.seenSize = start.offset;
     this.line = start.line;
     this.fpLen = start.fpLen;
     this.fpHash = start.fpHash;
-    this.tailHash = start.tailHash;
-    this.tailHashPos = start.offset;
-    this.lastGrowth = now;
+    this.tail = start.tail;
+    this.lastGrowth = opts.now;
+    this.buf = opts.buffer ?? Buffer.alloc(CHUNK_BYTES);
     this.splitter = new LineSplitter({
-      maxLineBytes,
+      maxLineBytes: opts.maxLineBytes,
       startOffset: start.offset,
       startLine: start.line,
-      onOversize: (i) => onOversize(i.line),
+      onOversize: (i) => opts.onOversize(this.path, i.line),
     });
   }
 
@@ -123,55 +139,51 @@ export class FileTailer {
   static async open(
     file: string,
     start: 'beginning' | 'end' | FilePosition,
-    opts: { maxLineBytes?: number; onOversize: (file: string, line: number) => void; now: number },
+    opts: TailerOptions,
   ): Promise<{ tailer: FileTailer; resumed: boolean }> {
     const fh = await fsp.open(file, 'r');
     try {
       const st = await fh.stat();
-      const { len: fpLen, hash: fpHash } = await hashBytes(fh, Math.min(FINGERPRINT_BYTES, st.size));
-      let pos = { offset: 0, line: 0, fpLen, fpHash, tailHash: await tailHashAt(fh, 0) };
+      const first = await bytesAt(fh, Math.min(FINGERPRINT_BYTES, st.size), 0);
+      let pos: StartAt = {
+        offset: 0,
+        line: 0,
+        fpLen: first.length,
+        fpHash: hash(first),
+        tail: Buffer.alloc(0),
+      };
       let resumed = false;
       if (start === 'end') {
         pos = {
           ...pos,
           offset: st.size,
           line: await countLines(fh, st.size),
-          tailHash: await tailHashAt(fh, st.size),
+          tail: await tailAt(fh, st.size),
         };
       } else if (start !== 'beginning') {
+        const tail = st.size >= start.offset ? await tailAt(fh, start.offset) : undefined;
         const same =
           start.dev === st.dev &&
           start.ino === st.ino &&
-          st.size >= start.offset &&
+          tail !== undefined &&
           (start.fpLen === 0 ||
-            (start.fpLen <= st.size && (await fingerprint(fh, start.fpLen)) === start.fpHash)) &&
-          (start.tailHash === undefined || (await tailHashAt(fh, start.offset)) === start.tailHash);
+            (start.fpLen <= st.size && hash(first.subarray(0, start.fpLen)) === start.fpHash)) &&
+          (start.tailHash === undefined || hash(tail) === start.tailHash);
         if (same) {
-          pos = {
-            offset: start.offset,
-            line: start.line,
-            fpLen,
-            fpHash,
-            tailHash: await tailHashAt(fh, start.offset),
-          };
+          pos = { offset: start.offset, line: start.line, fpLen: first.length, fpHash: hash(first), tail };
           resumed = true;
         }
       }
-      const t = new FileTailer(
-        file,
-        fh,
-        st.dev,
-        st.ino,
-        pos,
-        opts.maxLineBytes,
-        (line) => opts.onOversize(file, line),
-        opts.now,
-      );
-      return { tailer: t, resumed };
+      return { tailer: new FileTailer(file, fh, st.dev, st.ino, st.mtimeMs, pos, opts), resumed };
     } catch (err) {
       await fh.close();
       throw err;
     }
+  }
+
+  /** Bytes consumed so far (a size equal to it means nothing new). */
+  get offset(): number {
+    return this.readPos;
   }
 
   position(): FilePosition {
@@ -183,51 +195,55 @@ export class FileTailer {
       fpLen: this.fpLen,
       fpHash: this.fpHash,
     };
-    // The tail hash describes `committed` only when it was computed there.
-    if (this.committed === this.tailHashPos) p.tailHash = this.tailHash;
+    // The tail describes `committed` only when everything read was handed off.
+    if (this.committed === this.readPos) {
+      if (this.tailHashCache?.pos !== this.readPos)
+        this.tailHashCache = { pos: this.readPos, hash: hash(this.tail) };
+      p.tailHash = this.tailHashCache.hash;
+    }
     return p;
   }
 
   /**
-   * Reads everything up to EOF and hands off each complete line in order; the position moves past a
-   * line only after `sink` resolved for it, then `onCommit` is called (the caller checkpoints there).
-   * Returns whether the file had been truncated.
+   * Reads up to EOF (or `budget` bytes) and hands off each complete line in order; the position
+   * moves past a line only after `sink` resolved for it, then `onCommit` is called (the caller
+   * checkpoints there). A truncation is returned as soon as it is seen, with what the old content
+   * was (so that its copy can be read first); the next call reads the file again from 0.
    */
   async read(
     sink: LineSink,
     onCommit: () => void,
     now: number,
-  ): Promise<{ truncated: boolean; lines: number }> {
-    let truncated = false;
+    budget = DEFAULT_READ_BUDGET_BYTES,
+  ): Promise<ReadResult> {
     const st = await this.fh.stat();
-    if (
-      st.size < this.readPos ||
-      (this.fpLen > 0 && (await fingerprint(this.fh, this.fpLen)) !== this.fpHash) ||
-      (await tailHashAt(this.fh, this.readPos)) !== this.tailHash
-    ) {
-      truncated = true;
-      this.readPos = this.committed = this.line = 0;
-      this.tailHash = await tailHashAt(this.fh, 0);
-      this.tailHashPos = 0;
-      this.splitter.reset(0, 0);
-      this.fpLen = 0;
-      onCommit();
-    }
+    if (st.size === this.readPos) return { truncation: null, lines: 0, more: false };
+    if (st.size < this.readPos) return { truncation: this.restart(onCommit), lines: 0, more: true };
+    this.seenSize = Math.max(this.seenSize, st.size);
     if (this.fpLen < FINGERPRINT_BYTES && st.size > this.fpLen) {
       // Count only the bytes really there: the file may have been truncated since the stat.
-      const fp = await hashBytes(this.fh, FINGERPRINT_BYTES);
-      this.fpLen = fp.len;
-      this.fpHash = fp.hash;
+      const first = await bytesAt(this.fh, FINGERPRINT_BYTES, 0);
+      this.fpLen = first.length;
+      this.fpHash = hash(first);
     }
     let lines = 0;
     const from = this.readPos;
     for (;;) {
-      const { bytesRead } = await this.fh.read(this.buf, 0, CHUNK, this.readPos);
-      if (bytesRead === 0) break;
+      if (this.readPos - from >= budget) return { truncation: null, lines, more: true };
+      const { bytesRead } = await this.fh.read(this.buf, 0, this.buf.length, this.readPos);
+      if (bytesRead === 0) return { truncation: null, lines, more: false };
+      // The bytes before the position must still be those read there, checked after this read: a
+      // truncation refilled past the position would otherwise hand on the middle of other lines.
+      if (this.readPos > 0 && !(await tailAt(this.fh, this.readPos)).equals(this.tail))
+        return { truncation: this.restart(onCommit), lines, more: true };
       this.readPos += bytesRead;
       this.lastGrowth = now;
-      // Copy: the splitter may keep a partial line across reads and `buf` is reused.
-      for (const l of this.splitter.push(Buffer.from(this.buf.subarray(0, bytesRead)))) {
+      // Copy: the splitter may keep a partial line across reads, and the buffer is shared.
+      const chunk = Buffer.from(this.buf.subarray(0, bytesRead));
+      this.tail = Buffer.concat([this.tail, chunk.subarray(Math.max(0, chunk.length - FINGERPRINT_BYTES))]);
+      if (this.tail.length > FINGERPRINT_BYTES)
+        this.tail = this.tail.subarray(this.tail.length - FINGERPRINT_BYTES);
+      for (const l of this.splitter.push(chunk)) {
         await sink(l);
         this.committed = l.end;
         this.line = l.line;
@@ -241,12 +257,27 @@ export class FileTailer {
         onCommit();
       }
     }
-    if (this.readPos !== from) {
-      this.tailHash = await tailHashAt(this.fh, this.readPos);
-      this.tailHashPos = this.readPos;
-      onCommit();
-    }
-    return { truncated, lines };
+  }
+
+  /** The file was truncated: say what it held, and start over at 0. */
+  private restart(onCommit: () => void): Truncation {
+    const truncation: Truncation = {
+      before: {
+        offset: this.committed,
+        line: this.line,
+        fpLen: this.fpLen,
+        fpHash: this.fpHash,
+        // The last bytes read describe `committed` only when no partial line was held back.
+        ...(this.committed === this.readPos ? { tailHash: hash(this.tail) } : {}),
+      },
+      seenSize: this.seenSize,
+    };
+    this.readPos = this.committed = this.line = this.seenSize = 0;
+    this.tail = Buffer.alloc(0);
+    this.splitter.reset(0, 0);
+    this.fpLen = 0;
+    onCommit();
+    return truncation;
   }
 
   async close(): Promise<void> {

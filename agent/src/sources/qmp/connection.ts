@@ -9,6 +9,7 @@ import type { Logger } from '../../lib/log.js';
 import { QmpDisconnectedError, errorType } from './errors.js';
 import { identify } from './identify.js';
 import { MigratePoller } from './migrate-poller.js';
+import type { Slots } from './slots.js';
 
 export interface ConnectionDeps {
   host: string;
@@ -22,6 +23,8 @@ export interface ConnectionDeps {
   callTimeoutMs: number;
   /** The socket file is gone: the source drops this connection (discovery re-attaches later). */
   onGone(socketPath: string): void;
+  /** Paces connect + identify across the source's sockets. */
+  slots?: Slots;
 }
 
 /** Consecutive connect failures tolerated silently: right after bind() QEMU may not listen yet. */
@@ -50,7 +53,7 @@ export class QmpConnection {
   }
 
   start(): void {
-    void this.attempt();
+    this.run();
   }
 
   async close(): Promise<void> {
@@ -81,7 +84,7 @@ export class QmpConnection {
       });
       this.poller?.stop();
       this.setUp(false);
-      void this.scheduleRetry();
+      this.scheduleRetry().catch((err: unknown) => this.failed(err));
     });
     try {
       await client.connect(socketPath);
@@ -142,7 +145,37 @@ export class QmpConnection {
       this.deps.onGone(this.deps.socketPath);
       return;
     }
-    this.retryTimer = this.deps.clock.setTimeout(() => void this.attempt(), this.backoff.next());
+    this.retryTimer = this.deps.clock.setTimeout(() => this.run(), this.backoff.next());
+  }
+
+  /**
+   * Every attempt runs here, so nothing it throws escapes as an unhandled rejection (which would end
+   * the process and every other socket with it): a peer that breaks an assumption is a named failure
+   * of this socket, and the connection starts over on a fresh client after the backoff.
+   */
+  private run(): void {
+    const attempt = async (): Promise<void> => {
+      const release = (await this.deps.slots?.acquire()) ?? ((): void => undefined);
+      try {
+        await this.attempt();
+      } finally {
+        release();
+      }
+    };
+    attempt().catch((err: unknown) => this.failed(err));
+  }
+
+  private failed(err: unknown): void {
+    if (this.closed) return;
+    this.deps.callbacks.error(STAGES.qmpConnection, errorType(err), err);
+    const client = this.client;
+    this.client = undefined;
+    this.poller?.stop();
+    this.setUp(false);
+    // A requested disconnect emits no onDisconnect, so this is the only retry scheduled.
+    void Promise.resolve(client?.disconnect())
+      .then(() => this.scheduleRetry())
+      .catch(() => undefined);
   }
 
   private onEvent(ev: QmpEvent): void {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { compileGlobs, type FileGlob } from '../../lib/glob.js';
 import type { Clock } from '../../lib/clock.js';
 
 /**
@@ -10,36 +11,14 @@ import type { Clock } from '../../lib/clock.js';
  * that errored, network filesystems).
  */
 
-export interface GlobSpec {
-  glob: string;
-  dir: string;
-  pattern: RegExp;
-}
+/**
+ * The safety-net rescan: inotify reports a socket as it is bound (sockets live on /run, a tmpfs),
+ * so this only catches a watch that failed or a directory that appeared later.
+ */
+export const DEFAULT_RESCAN_MS = 10_000;
 
-/** Parses every glob and throws one error naming all the bad ones (fail at start-up). */
-export function parseGlobs(globs: readonly string[]): GlobSpec[] {
-  const problems: string[] = [];
-  const specs: GlobSpec[] = [];
-  if (globs.length === 0) problems.push('no QMP socket globs configured');
-  for (const glob of globs) {
-    const abs = path.resolve(glob);
-    const dir = path.dirname(abs);
-    const last = path.basename(abs);
-    if (/[*?]/.test(dir)) problems.push(`'${glob}': wildcards are only supported in the last path segment`);
-    else if (last === '') problems.push(`'${glob}': no file name pattern`);
-    else specs.push({ glob, dir, pattern: globToRegExp(last) });
-  }
-  if (problems.length > 0) throw new Error(`invalid QMP socket globs: ${problems.join('; ')}`);
-  return specs;
-}
-
-export function globToRegExp(segment: string): RegExp {
-  const body = segment
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '[^/]*')
-    .replace(/\?/g, '[^/]');
-  return new RegExp(`^${body}$`);
-}
+/** The QMP input's socket globs (see `compileGlobs`): every bad one named at once. */
+export const parseGlobs = (globs: readonly string[]): FileGlob[] => compileGlobs(globs, 'QMP socket');
 
 export interface DiscoveryOptions {
   globs: readonly string[];
@@ -52,14 +31,16 @@ export interface DiscoveryOptions {
 }
 
 export class SocketDiscovery {
-  private readonly specs: GlobSpec[];
+  private readonly specs: FileGlob[];
   private readonly dirs: string[];
   /** Known sockets and their inode: a socket re-created under the same name is a new QEMU. */
   private readonly known = new Map<string, number>();
   private readonly watchers = new Map<string, fs.FSWatcher>();
   private timer: unknown;
   private scanning: Promise<void> | undefined;
-  private rescanWanted = false;
+  /** Work asked for while a scan ran: a full scan, or single paths an inotify event named. */
+  private fullWanted = false;
+  private readonly pendingPaths = new Set<string>();
   private stopped = false;
 
   constructor(private readonly opts: DiscoveryOptions) {
@@ -87,19 +68,57 @@ export class SocketDiscovery {
     this.known.delete(socketPath);
   }
 
-  /** Scans now; concurrent requests coalesce into one extra scan after the running one. */
+  /** Scans every directory now; requests during a scan coalesce into one more after it. */
   scan(): Promise<void> {
-    if (this.scanning) {
-      this.rescanWanted = true;
-      return this.scanning;
-    }
-    this.scanning = (async () => {
-      do {
-        this.rescanWanted = false;
-        await this.scanOnce();
-      } while (this.rescanWanted && !this.stopped);
-    })().finally(() => (this.scanning = undefined));
+    this.fullWanted = true;
+    return this.kick();
+  }
+
+  /**
+   * An inotify event named one entry: look at that path alone. With 500 sockets, a full scan per
+   * event (500 lstat) would make a host where many VMs start at once quadratic.
+   */
+  private check(socketPath: string): void {
+    this.pendingPaths.add(socketPath);
+    void this.kick();
+  }
+
+  private kick(): Promise<void> {
+    this.scanning ??= (async () => {
+      while (!this.stopped && (this.fullWanted || this.pendingPaths.size > 0)) {
+        if (this.fullWanted) {
+          this.fullWanted = false;
+          this.pendingPaths.clear();
+          await this.scanOnce();
+        } else {
+          const paths = [...this.pendingPaths];
+          this.pendingPaths.clear();
+          for (const p of paths) await this.checkOne(p);
+        }
+      }
+    })()
+      // Callers fire and forget (watch events, the timer): a failed scan is reported, never thrown.
+      .catch((err: unknown) => this.opts.onError('scan_failed', err))
+      .finally(() => (this.scanning = undefined));
     return this.scanning;
+  }
+
+  private async checkOne(p: string): Promise<void> {
+    const dir = path.dirname(p);
+    const name = path.basename(p);
+    if (!this.specs.some((s) => s.dir === dir && s.matches(name))) return;
+    const st = await fs.promises.lstat(p).catch(() => undefined);
+    const ino = st?.isSocket() ? st.ino : undefined;
+    if (this.stopped) return;
+    const known = this.known.get(p);
+    if (known !== undefined && known !== ino) {
+      this.known.delete(p);
+      this.opts.onRemoved(p);
+    }
+    if (ino !== undefined && !this.known.has(p)) {
+      this.known.set(p, ino);
+      this.opts.onAdded(p);
+    }
   }
 
   private tick(): void {
@@ -107,14 +126,16 @@ export class SocketDiscovery {
     this.timer = this.opts.clock.setTimeout(() => {
       this.ensureWatchers();
       void this.scan().finally(() => this.tick());
-    }, this.opts.rescanMs ?? 1000);
+    }, this.opts.rescanMs ?? DEFAULT_RESCAN_MS);
   }
 
   private ensureWatchers(): void {
     for (const dir of this.dirs) {
       if (this.stopped || this.watchers.has(dir)) continue;
       try {
-        const w = fs.watch(dir, () => void this.scan());
+        const w = fs.watch(dir, (_event, name) =>
+          typeof name === 'string' ? this.check(path.join(dir, name)) : void this.scan(),
+        );
         // The directory went away (or inotify failed): drop the watch, the rescan re-creates it.
         w.on('error', () => {
           w.close();
@@ -139,8 +160,15 @@ export class SocketDiscovery {
         continue;
       }
       for (const e of entries) {
-        if (!e.isSocket() || !this.specs.some((s) => s.dir === dir && s.pattern.test(e.name))) continue;
+        if (!e.isSocket() || !this.specs.some((s) => s.dir === dir && s.matches(e.name))) continue;
         const p = path.join(dir, e.name);
+        // A known socket keeps its inode: re-creation shows as an inotify event (checked one by
+        // one), so the rescan, a safety net, stats only what is new (500 lstat each time otherwise).
+        const known = this.known.get(p);
+        if (known !== undefined) {
+          found.set(p, known);
+          continue;
+        }
         try {
           found.set(p, (await fs.promises.lstat(p)).ino);
         } catch {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { VmRef } from '@switchover/model';
 import type { QmpClient } from './client.js';
-import { QmpDisconnectedError, errorType } from './errors.js';
+import { QmpDisconnectedError, QmpProtocolError, errorType } from './errors.js';
 import { VFIO_DEVICES_COMMAND } from '../../records/types.js';
 
 /**
@@ -52,14 +52,15 @@ export async function identify(
     const result = await ask(command);
     if (result !== undefined) replies.push({ command, result });
   }
-  const devices = await vfioDevices(ask);
+  const devices = await vfioDevices(ask, onError);
   if (devices) replies.push({ command: VFIO_DEVICES_COMMAND, result: devices });
 
   const name = field(replies, 'query-name', 'name');
   const uuid = field(replies, 'query-uuid', 'UUID');
   const caps = replies.find((r) => r.command === 'query-migrate-capabilities')?.result;
+  // The reply is the peer's to shape (`[null]`, `[5]`): only well-formed entries count.
   const events = Array.isArray(caps)
-    ? caps.find((c) => (c as { capability?: unknown }).capability === 'events')
+    ? (caps as unknown[]).find((c) => isObject(c) && c.capability === 'events')
     : undefined;
   return {
     vm: {
@@ -67,24 +68,36 @@ export async function identify(
       ...(uuid && uuid !== NULL_UUID ? { uuid } : {}),
     },
     replies,
-    eventsCapability: events ? (events as { state?: unknown }).state === true : undefined,
+    eventsCapability: isObject(events) ? events.state === true : undefined,
     interrupted,
   };
 }
 
 type Ask = (command: string, args?: Record<string, unknown>, report?: boolean) => Promise<unknown>;
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
  * vfio-pci devices with an id sit under /machine/peripheral as `child<vfio-pci>`. A VM without
  * any is normal. QEMU names a device by the basename of its sysfs path, which is the `host`
  * property, or the basename of `sysfsdev` when the device was given that way.
  */
-async function vfioDevices(ask: Ask): Promise<Record<string, string> | undefined> {
+async function vfioDevices(
+  ask: Ask,
+  onError: (errorType: string, err: unknown) => void,
+): Promise<Record<string, string> | undefined> {
   const children = await ask('qom-list', { path: '/machine/peripheral' });
   if (!Array.isArray(children)) return undefined;
-  const out: Record<string, string> = {};
-  for (const child of children as { name?: unknown; type?: unknown }[]) {
-    if (child.type !== 'child<vfio-pci>' || typeof child.name !== 'string') continue;
+  // Keyed by qdev ids, which the VM's owner chooses: no prototype to collide with.
+  const out = Object.create(null) as Record<string, string>;
+  const malformed = (children as unknown[]).filter((c) => !isObject(c)).length;
+  if (malformed > 0) {
+    const err = new QmpProtocolError(`qom-list reply has ${malformed} entries that are not objects; skipped`);
+    onError(errorType(err), err);
+  }
+  for (const child of children as unknown[]) {
+    if (!isObject(child) || child.type !== 'child<vfio-pci>' || typeof child.name !== 'string') continue;
     const qomPath = `/machine/peripheral/${child.name}`;
     const host = await ask('qom-get', { path: qomPath, property: 'host' }, false);
     if (typeof host === 'string' && host !== '') {

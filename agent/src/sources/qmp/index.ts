@@ -20,6 +20,6 @@ export {
   errorType,
 } from './errors.js';
 export { isReadOnlyCommand, assertReadOnly } from './allowlist.js';
-export { parseGlobs, globToRegExp } from './discovery.js';
+export { parseGlobs } from './discovery.js';
 export { IDENTITY_COMMANDS } from './identify.js';
 export { DEFAULT_MAX_LINE_BYTES } from './framing.js';

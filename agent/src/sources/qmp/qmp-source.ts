@@ -6,6 +6,7 @@ import { QmpConnection } from './connection.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { SocketDiscovery } from './discovery.js';
+import { Slots } from './slots.js';
 
 export interface QmpSourceOptions {
   host: string;
@@ -18,7 +19,7 @@ export interface QmpSourceOptions {
   backoff?: BackoffOptions;
   /** `query-migrate` period when the `events` capability is off. */
   pollMs?: number;
-  /** Backup directory rescan period (inotify normally reports sooner). */
+  /** Backup directory rescan period (inotify normally reports at once). Default 10 s. */
   rescanMs?: number;
   /** Per-command timeout, so a lost reply never wedges a connection. */
   callTimeoutMs?: number;
@@ -33,6 +34,8 @@ export class QmpSource implements Source {
   readonly name = 'qmp';
   private readonly discovery: SocketDiscovery;
   private readonly connections = new Map<string, QmpConnection>();
+  /** Identification of many sockets at start-up, paced (a handful at a time is as fast on loopback). */
+  private readonly slots = new Slots(16, 2000);
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly pollMs: number;
@@ -87,6 +90,7 @@ export class QmpSource implements Source {
       backoff: this.opts.backoff,
       pollMs: this.pollMs,
       callTimeoutMs: this.callTimeoutMs,
+      slots: this.slots,
       onGone: (p) => {
         void this.detach(p);
         this.discovery.forget(p);
