@@ -4,6 +4,7 @@ import { ERROR_TYPES, INPUTS, LOST_LINE_REASONS, STAGES } from '@switchover/mode
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import type { LogLineRecord } from '../../records/types.js';
+import { FailureStreaks } from '../streaks.js';
 import type { Source, SourceCallbacks } from '../types.js';
 import type { SplitLine } from '../line-splitter.js';
 import { compileGlob, vmNameFromLogPath, type FileGlob } from './glob.js';
@@ -52,14 +53,14 @@ export class LibvirtLogSource implements Source {
   /** Reads are one at a time (the scheduler serialises them), so every tailer shares this buffer. */
   private readonly buffer = Buffer.alloc(CHUNK_BYTES);
   private up: boolean | undefined;
-  /** Failure keys reported in the current streak: a persisting failure is logged once. */
-  private readonly failing = new Set<string>();
+  private readonly streaks: FailureStreaks;
 
   constructor(
     private readonly config: LibvirtLogSourceConfig,
     private readonly callbacks: SourceCallbacks,
     private readonly deps: LibvirtLogSourceDeps = {},
   ) {
+    this.streaks = new FailureStreaks((type, err) => callbacks.error(this.stage, type, err));
     this.glob = compileGlob(config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB);
     this.name = `${INPUTS.libvirtLog}:${config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB}`;
     this.clock = deps.clock ?? systemClock;
@@ -294,12 +295,10 @@ export class LibvirtLogSource implements Source {
   }
 
   private fail(key: string, type: string, err: unknown): void {
-    if (this.failing.has(key)) return;
-    this.failing.add(key);
-    this.callbacks.error(this.stage, type, err);
+    this.streaks.fail(key, type, err);
   }
 
   private ok(key: string): void {
-    this.failing.delete(key);
+    this.streaks.ok(key);
   }
 }

@@ -5,6 +5,7 @@ import type { ProxmoxRecord } from '../../records/types.js';
 import { CheckpointFile } from '../checkpoint.js';
 import { FileTailer, type FilePosition } from '../libvirt-log/tailer.js';
 import type { SplitLine } from '../line-splitter.js';
+import { FailureStreaks } from '../streaks.js';
 import type { Source, SourceCallbacks } from '../types.js';
 import { TASK_END, listMigrationTasks, taskFinished } from './task-files.js';
 
@@ -65,13 +66,14 @@ export class TaskLogSource implements Source {
   private stopped = false;
   private up: boolean | undefined;
   private dirty = false;
-  private readonly failing = new Set<string>();
+  private readonly streaks: FailureStreaks;
 
   constructor(
     private readonly config: TaskLogSourceConfig,
     private readonly callbacks: SourceCallbacks,
     private readonly deps: TaskLogSourceDeps = {},
   ) {
+    this.streaks = new FailureStreaks((type, err) => callbacks.error(this.stage, type, err));
     this.dir = config.tasksDir ?? DEFAULT_TASKS_DIR;
     this.name = `${INPUTS.proxmoxTasks}:${this.dir}`;
     this.clock = deps.clock ?? systemClock;
@@ -249,12 +251,10 @@ export class TaskLogSource implements Source {
   }
 
   private fail(key: string, type: string, err: unknown): void {
-    if (this.failing.has(key)) return;
-    this.failing.add(key);
-    this.callbacks.error(this.stage, type, err);
+    this.streaks.fail(key, type, err);
   }
 
   private ok(key: string): void {
-    this.failing.delete(key);
+    this.streaks.ok(key);
   }
 }
