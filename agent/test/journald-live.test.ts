@@ -135,6 +135,8 @@ describe.skipIf(journaldUnavailable() !== null)('JournaldSource with a real jour
 
   it("startAt 'now' skips what is already in the journal and follows new entries", async () => {
     await ns.writeLines(['old entry'], 'nowtest');
+    // journald stores stream lines asynchronously: wait until the old entry is in the journal.
+    await until(() => ns.entries().some((e) => e.MESSAGE === 'old entry'));
     const c = collector();
     const src = new JournaldSource(
       { host: 'h', stateDir: dir, namespace: ns.namespace, matches: ['SYSLOG_IDENTIFIER=nowtest'] },
@@ -143,11 +145,19 @@ describe.skipIf(journaldUnavailable() !== null)('JournaldSource with a real jour
     );
     await src.start();
     try {
-      await new Promise((r) => setTimeout(r, 700)); // journalctl seeks to the tail at start-up
+      // journalctl seeks to the tail at start-up, which takes longer on a loaded machine: probe
+      // until one probe arrives, so the source is following, then write the entry under test.
+      for (let i = 0; !c.records.some((r) => r.text.startsWith('probe ')); i++) {
+        if (i === 100) throw new Error('journalctl never followed the namespace');
+        await ns.writeLines([`probe ${i}`], 'nowtest');
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await ns.writeLines(['new entry'], 'nowtest');
-      await until(() => c.records.length >= 1);
+      await until(() => c.records.some((r) => r.text === 'new entry'));
       await new Promise((r) => setTimeout(r, 300));
-      expect(c.records.map((r) => r.text)).toEqual(['new entry']);
+      const texts = c.records.map((r) => r.text);
+      expect(texts).not.toContain('old entry');
+      expect(texts.filter((t) => !t.startsWith('probe '))).toEqual(['new entry']);
     } finally {
       await src.stop();
     }
