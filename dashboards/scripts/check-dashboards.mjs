@@ -22,6 +22,7 @@ import {
   dashboardExprs,
   duplicateUids,
   knownNames,
+  missingGrafanaVersions,
 } from './lib/checks.mjs';
 import { substituteGrafanaVars } from './lib/promql-names.mjs';
 
@@ -76,9 +77,14 @@ export async function runChecks({ root, datasources }) {
   );
   const known = knownNames(METRICS, recorded);
   const promAlerts = new Map();
+  const paging = [];
   for (const { f, doc } of ruleDocs) {
     errors.push(...checkRuleGroups(rel(f), doc.groups, known, VERDICTS));
-    for (const g of doc.groups) for (const r of g.rules) if (r.alert) promAlerts.set(r.alert, r.expr);
+    for (const g of doc.groups)
+      for (const r of g.rules) {
+        if (r.alert) promAlerts.set(r.alert, r.expr);
+        if (r.alert && r.labels?.severity === 'critical') paging.push(r.alert);
+      }
   }
 
   const uids = [];
@@ -108,16 +114,19 @@ export async function runChecks({ root, datasources }) {
 
   const dsDoc = parse(await readFile(datasources, 'utf8'));
   const dsUids = (dsDoc.datasources ?? []).map((d) => d.uid);
+  const grafanaTitles = [];
   for (const f of await yamlFiles(join(dashDir, 'alerting'))) {
     const doc = parse(await readFile(f, 'utf8'));
     errors.push(...checkGrafanaAlerting(rel(f), doc, known, promAlerts, dsUids));
     for (const g of doc.groups ?? [])
       for (const r of g.rules ?? []) {
         uids.push({ uid: r.uid, where: `${rel(f)} rule ${r.title}` });
+        grafanaTitles.push(r.title);
         for (const d of r.data ?? [])
           if (d.model?.expr) exprs.push({ where: `${rel(f)} ${r.uid} ${d.refId}`, expr: d.model.expr });
       }
   }
+  errors.push(...missingGrafanaVersions(paging, grafanaTitles));
   errors.push(...duplicateUids(uids));
   for (const f of await yamlFiles(join(root, 'prometheus/tests')))
     errors.push(

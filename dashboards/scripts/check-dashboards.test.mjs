@@ -13,6 +13,7 @@ import { ATTRS, METRICS, VERDICTS } from '@switchover/model';
 import {
   checkDashboard,
   checkGrafanaAlerting,
+  missingGrafanaVersions,
   checkLinks,
   duplicateUids,
   knownNames,
@@ -153,6 +154,12 @@ describe('checkGrafanaAlerting and uids', () => {
       ['switchover-prometheus'],
     );
     assert.match(errors.join('\n'), /data source uid "other"/);
+  });
+  test('a critical Prometheus alert without a Grafana-managed version is reported', () => {
+    assert.deepEqual(missingGrafanaVersions(['A', 'B'], ['B', 'A']), []);
+    assert.deepEqual(missingGrafanaVersions(['A', 'B'], ['B']), [
+      'critical alert A has no Grafana-managed version in grafana/alerting/',
+    ]);
   });
   test('duplicate uids are reported', () => {
     assert.deepEqual(

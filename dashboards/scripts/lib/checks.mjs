@@ -202,6 +202,14 @@ export function checkGrafanaAlerting(file, doc, known, promAlerts, datasourceUid
   return errors;
 }
 
+/** Every paging (critical) Prometheus alert has a Grafana-managed version with the same title. */
+export function missingGrafanaVersions(pagingAlerts, grafanaTitles) {
+  const have = new Set(grafanaTitles);
+  return pagingAlerts
+    .filter((a) => !have.has(a))
+    .map((a) => `critical alert ${a} has no Grafana-managed version in grafana/alerting/`);
+}
+
 /** uids must be unique across every dashboard and Grafana alert rule. */
 export function duplicateUids(entries) {
   const seen = new Map();
