@@ -121,6 +121,17 @@ export function alertGroups(c) {
         `${c.stateNotWritableFor} (read-only, full or failing). It still detects and alerts, but records ` +
         `nothing for review and saves no input position: a restart now would lose what it saw since.`,
     }),
+    rule('SwitchoverLogLinesLost', {
+      expr: newOrIncreased(METRICS.logLinesLost, c.linesLostWindow, c.agentSelector),
+      for: '0m',
+      severity: 'warning',
+      summary: `Switchover agent on {{ $labels.instance }} could not read lines of its {{ $labels.${input} }} input`,
+      description:
+        `The agent on {{ $labels.instance }} knows of {{ $value | humanize }} line(s) of followed QEMU logs it ` +
+        `could not read (input {{ $labels.${input} }}, reason {{ $labels.${LABELS.reason} }}) in the last ` +
+        `${c.linesLostWindow}. A device failure line may be among them: verdicts of migrations on this host in ` +
+        `that time rest on incomplete logs. Run 'switchover review' on the host's logs for those migrations.`,
+    }),
     rule('SwitchoverAgentDown', {
       expr: `up{${c.agentSelector}} == 0`,
       for: c.agentDownFor,

@@ -46,6 +46,9 @@ export const CONFIG = {
   /** The agent's state directory (flight recorder, input positions) not writable this long. */
   stateNotWritableFor: '5m',
 
+  /** Lines of followed logs the agent could not read: any within this window warns. */
+  linesLostWindow: '15m',
+
   /** The agent's own scrape target down (or unreachable) this long. */
   agentDownFor: '5m',
 
