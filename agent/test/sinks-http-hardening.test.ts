@@ -37,7 +37,7 @@ async function start(extra: Partial<HttpServerOptions> = {}) {
     port: 0,
     registry: new Registry(),
     recorder: { sessions: () => [] },
-    health: () => ({ running: true, inputs: [] }),
+    health: () => ({ healthy: true, inputs: [] }),
     hostName: 'hv-b',
     onError: (stage, type) => void errors.push({ stage, type }),
     logger: { warn: (msg, fields) => void logs.push({ msg, fields }) },

@@ -71,7 +71,7 @@ async function start(extra: Partial<HttpServerOptions> = {}, health?: () => Heal
     port: 0,
     registry,
     recorder: { sessions: () => sessions },
-    health: health ?? (() => ({ running: true, inputs: [{ input: 'qmp', instance: 'vm1', up: true }] })),
+    health: health ?? (() => ({ healthy: true, inputs: [{ input: 'qmp', instance: 'vm1', up: true }] })),
     hostName: 'hv-b',
     now: () => Date.UTC(2024, 4, 2, 12),
     ...extra,
@@ -119,7 +119,7 @@ describe('startHttpServer', () => {
   it('answers health 200 or 503, 404 for unknown paths and 405 for other methods', async () => {
     let running = true;
     const { url } = await start({}, () => ({
-      running,
+      healthy: running,
       inputs: [{ input: 'journald', instance: 'default', up: running }],
     }));
     let r = await get(url + HTTP_PATHS.health);

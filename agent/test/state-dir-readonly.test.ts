@@ -66,7 +66,12 @@ describe.skipIf(mountUnavailable() !== null)('a real agent on a read-only state 
       '/healthz',
     );
     expect(health.status).toBe(503);
-    expect(health.body).toMatchObject({ status: 'degraded', stateDir: { writable: false } });
+    expect(health.body).toMatchObject({
+      status: 'degraded',
+      healthy: false,
+      running: true,
+      stateDir: { writable: false },
+    });
     expect(health.body.stateDir.error).toMatch(/EROFS|read-only/i);
     expect(sampleValue(await agent.text('/metrics'), METRICS.stateWritable)).toBe(0);
     for (let i = 0; i < 20; i++)

@@ -195,6 +195,7 @@ export class Agent {
    * cannot save (read-only or full disk) is `degraded` (503): a restart would lose what it saw.
    */
   private health(): {
+    healthy: boolean;
     running: boolean;
     status: string;
     host: string;
@@ -204,7 +205,8 @@ export class Agent {
     const storage = this.recorder.health();
     const ok = this.running && storage.writable;
     return {
-      running: ok,
+      healthy: ok,
+      running: this.running,
       status: ok ? 'ok' : this.running ? 'degraded' : 'unavailable',
       host: this.config.host,
       inputs: [...this.inputs.values()],

@@ -21,9 +21,9 @@ import type { SourceStatus } from '../sources/types.js';
 import { checkBasicAuth, type BasicAuth } from './http-auth.js';
 import { applyLimits, DEFAULT_HTTP_LIMITS, serverOptions, type HttpLimits } from './http-limits.js';
 
-/** What `/healthz` reports; `running` decides 200 or 503. Extra fields are passed through. */
+/** What `/healthz` reports; `healthy` decides 200 or 503. Extra fields are passed through. */
 export interface HealthReport {
-  running: boolean;
+  healthy: boolean;
   inputs: SourceStatus[];
   [key: string]: unknown;
 }
@@ -157,8 +157,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         });
       case HTTP_PATHS.health: {
         const h = options.health();
-        return json(res, h.running ? 200 : 503, {
-          status: h.running ? 'ok' : 'unavailable',
+        return json(res, h.healthy ? 200 : 503, {
+          status: h.healthy ? 'ok' : 'unavailable',
           host: options.hostName,
           ...h,
         });
