@@ -128,6 +128,9 @@ describe.skipIf(skip !== null)('Proxmox VE nodes: real QEMU, journald, task logs
     const live = await liveVerdict(vm.vmid, 'succeeded');
     expect(live.vm).toBe('web-healthy');
     expect(live.failedDevices).toEqual([]);
+    // The source's task log names the target node: the fleet alert can say where the VM went.
+    const peer = { [LABELS.vm]: 'web-healthy', [LABELS.role]: 'source', [LABELS.peer]: 'pve2' };
+    expect(sampleValue(await pve1.agent!.registry.metrics(), METRICS.vmPeerInfo, peer)).toBe(1);
     for (const o of await offlineVerdicts(r.task.file, vm.vmid, 'healthy')) {
       expect(o.migration?.verdict, `${o.format}\n${o.text}`).toBe('succeeded');
       expect(o.migration?.destination?.host).toBe('pve2');

@@ -139,8 +139,8 @@ export function cardinalityReport(results: readonly CardinalityResult[]): string
     '',
     '  migrations read from the libvirt-log input (QEMU 7.2 traces; sources name their peer); simulated time',
     '  (injected clock), metrics.vmSeriesTtlSeconds 3600: per-VM series follow the last hour, then expire.',
-    '  Destinations here carry no RESUME (traces only), so each waits resumeWaitSeconds (600 s) before it',
-    '  closes and its TTL starts: about 10 minutes of extra VMs over a RESUME-carrying input (QMP, virsh).',
+    '  With no QMP or virsh input nothing can show a RESUME, so a completed destination closes after the',
+    '  attribution window (detection.windowSeconds) rather than waiting resumeWaitSeconds for one.',
   ].join('\n');
 }
 

@@ -26,6 +26,9 @@ const NONE = Object.freeze([]) as unknown as never[];
 export const IGNORED: Parsed = Object.freeze({ status: 'ignored', bodies: NONE, time: null }) as Parsed;
 export const UNKNOWN: Parsed = Object.freeze({ status: 'unknown', bodies: NONE, time: null }) as Parsed;
 
+/** A host as a migration URI or a Proxmox task log names it: DNS name, IPv4, or IPv6 (with zone). */
+export const PEER_HOST = /^[A-Za-z0-9._:%-]{1,253}$/;
+
 export const decoded = (time: number | null, ...bodies: Body[]): Parsed => ({
   status: 'decoded',
   bodies,

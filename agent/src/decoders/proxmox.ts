@@ -2,7 +2,7 @@ import { isMigrationStatus } from '@switchover/model';
 import { localToEpoch } from '../records/local-time.js';
 import { parseCleanup, parseQmStarted, versionOfPackage } from '../records/proxmox-lines.js';
 import type { ProxmoxRecord } from '../records/types.js';
-import { IGNORED, IGNORED_RESULT, decoded, finish, type Body, type Parsed } from './common.js';
+import { IGNORED, IGNORED_RESULT, PEER_HOST, decoded, finish, type Body, type Parsed } from './common.js';
 import type { Stamp } from './time.js';
 import type { DecodeResult } from './types.js';
 
@@ -71,7 +71,7 @@ export function taskMessageStart(s: string): number {
   return i;
 }
 
-const STARTING = /^starting migration of VM [0-9]+ to node '/;
+const STARTING = /^starting migration of VM [0-9]+ to node '([^']*)'/;
 const WAITING = /^migration in status '([a-z-]+)' - waiting for transition$/;
 const PROGRESS = /^migration ([a-z-]+), transferred /;
 const STATUS = /^migration status: ([a-z-]+)$/;
@@ -83,7 +83,8 @@ const FINISHED = /^migration finished successfully \(duration [0-9:]+\)$/;
 
 /**
  * One line of a `qmigrate` task log (QemuMigrate.pm, AbstractMigrate.pm):
- * - `starting migration of VM N to node 'X' (ip)`: the source starts (phase 1, before QEMU migrates);
+ * - `starting migration of VM N to node 'X' (ip)`: the source starts (phase 1, before QEMU migrates)
+ *   towards node X, its peer;
  * - `migration in status 'S' - waiting…`, `migration S, transferred …`, `migration status: S` and
  *   `migration status error: S[ - error-desc]`: QEMU's own `query-migrate` status, as polled;
  * - `average migration speed: … - downtime N ms`: the downtime QEMU reported;
@@ -99,8 +100,15 @@ export function parseTaskLine(text: string, zone: string): Parsed {
   if (time === null) return IGNORED; // `TASK OK`, output of commands, continuation lines
   let msg = text.slice(20);
   if (msg.startsWith('ERROR: ')) msg = msg.slice(7);
-  if (STARTING.test(msg)) return decoded(time, { kind: 'migration-initiated' });
-  let m = PROGRESS.exec(msg) ?? STATUS.exec(msg) ?? WAITING.exec(msg);
+  let m = STARTING.exec(msg);
+  if (m) {
+    const node = m[1] as string;
+    const initiated: Body = { kind: 'migration-initiated' };
+    return PEER_HOST.test(node)
+      ? decoded(time, initiated, { kind: 'migration-peer', peer: node })
+      : decoded(time, initiated);
+  }
+  m = PROGRESS.exec(msg) ?? STATUS.exec(msg) ?? WAITING.exec(msg);
   if (m) {
     const s = m[1] as string;
     return isMigrationStatus(s) ? decoded(time, { kind: 'migration-status', status: s }) : IGNORED;

@@ -1,9 +1,7 @@
 import { isMigrationStatus, isVfioState } from '@switchover/model';
-import { IGNORED, decoded, type Parsed } from './common.js';
+import { IGNORED, PEER_HOST, decoded, type Parsed } from './common.js';
 
 const HEX = /^0x[0-9a-f]+$/i;
-/** A host as a migration URI names it: DNS name, IPv4, or IPv6 (with zone); nothing else. */
-const PEER = /^[A-Za-z0-9._:%-]{1,253}$/;
 
 /**
  * Trace events of the log backend, after the prefix (`tid@sec.usec:`, `<ISO>Z ` or none) is gone.
@@ -42,7 +40,7 @@ export function parseTrace(name: string, args: string, time: number | null): Par
       // "(null)" for a socket without a host (unix:); 10.2 is the last version with the argument.
       const a = args.trim();
       const peer = a.startsWith('hostname=') ? a.slice(9) : '';
-      return PEER.test(peer) ? decoded(time, { kind: 'migration-peer', peer }) : IGNORED;
+      return PEER_HOST.test(peer) ? decoded(time, { kind: 'migration-peer', peer }) : IGNORED;
     }
     case 'source_return_path_thread_bad_end':
       return decoded(time, { kind: 'return-path', event: 'error', message: 'bad end' });

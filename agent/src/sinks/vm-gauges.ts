@@ -36,7 +36,7 @@ export class VmGauges {
     });
     this.peer = new Gauge({
       name: METRICS.vmPeerInfo,
-      help: "The other host of each recent VM's latest migration, as this host's QEMU named it (source: migration URI host); only when known. Always 1.",
+      help: "The other host of each recent VM's latest migration, as this host's logs named it (source: the migration URI's host, or the target node of a Proxmox task log); only when known. Always 1.",
       labelNames: [vm, role, peer],
       registers,
       collect,

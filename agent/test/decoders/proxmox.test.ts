@@ -29,7 +29,9 @@ const kinds = (os: Observation[]) =>
         ? `info:${o.errorDesc ?? ''}${o.downtimeMs ?? ''}`
         : o.kind === 'process-stop'
           ? `stop:${o.reason}`
-          : o.kind,
+          : o.kind === 'migration-peer'
+            ? `peer:${o.peer}`
+            : o.kind,
   );
 
 // Verbatim from moosefs/pve-moosefs#45 (PVE 9, success) and #16 (completed, then a cleanup error).
@@ -59,6 +61,7 @@ describe('Proxmox task log lines', () => {
     const obs = PUBLISHED_OK.split('\n').flatMap((l) => decode(task(l)).observations);
     expect(kinds(obs)).toEqual([
       'migration-initiated',
+      'peer:mfspve01',
       'status:active',
       'info:115',
       'status:completed',
@@ -105,6 +108,18 @@ describe('Proxmox task log lines', () => {
     for (const quiet of ['migrate_cancel', 'aborting phase 2 - cleanup resources', 'migration status: bogus'])
       expect(one(quiet)).toEqual([]);
     expect(decode(task('TASK OK')).status).toBe('ignored');
+  });
+
+  it('names the target node as the peer only when it is a host name', () => {
+    const one = (l: string) => kinds(decode(task(`2026-01-10 12:00:00 ${l}`)).observations);
+    expect(one("starting migration of VM 100 to node 'pve-2.example' (10.0.0.2)")).toEqual([
+      'migration-initiated',
+      'peer:pve-2.example',
+    ]);
+    for (const node of ['', 'a b', 'x{y="z"}', 'n\u0000'])
+      expect(one(`starting migration of VM 100 to node '${node}' (10.0.0.2)`)).toEqual([
+        'migration-initiated',
+      ]);
   });
 
   it('reads local time with daylight saving: the repeated hour at its first occurrence', () => {
