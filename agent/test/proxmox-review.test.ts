@@ -14,6 +14,7 @@ import type { Io } from '../src/cli/usage.js';
 import { parseConfig } from '../src/config/load.js';
 import { detectKind } from '../src/review/detect.js';
 import { parseJournalTextLine } from '../src/review/journal-text.js';
+import { renderReview } from '../src/review/render-text.js';
 import { review } from '../src/review/review.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sw-pve-review-'));
@@ -114,10 +115,18 @@ describe('review of a Proxmox incident', () => {
         outcome: 'completed',
         start: Date.UTC(2025, 7, 19, 8, 27, 33),
         downtimeMs: 115,
+        peer: 'pve2',
       });
+      // The line that starts the migration and names the target node is one evidence entry.
+      expect(m.source!.evidence.filter((e) => e.text.includes('starting migration of VM'))).toHaveLength(1);
       expect(m.destination).toMatchObject({ host: 'pve2', outcome: 'completed-with-device-failure' });
       // The name comes from QEMU's -name where the export has command lines.
       expect(m.vm).toBe(kind === 'json' ? 'web01' : '111');
+      // The VMID is shown once when it is also the only name known.
+      const head = renderReview(r, { color: false })
+        .split('\n')
+        .find((l) => l.includes('SILENT'));
+      expect(head).toMatch(kind === 'json' ? /^web01 \(111\) {2}/ : /^111 {2}/);
     });
   }
 

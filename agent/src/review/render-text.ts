@@ -103,7 +103,7 @@ function renderTimeline(m: Migration, color: boolean): string[] {
 }
 
 export function renderMigration(m: Migration, opts: TextOptions): string {
-  const head = `${paint(opts.color, '1', m.vm)}${m.vmUuid ? ` (${m.vmUuid})` : ''}  ${paint(opts.color, VERDICT_COLOR[m.verdict], ` ${VERDICT_TEXT[m.verdict]} `)}`;
+  const head = `${paint(opts.color, '1', m.vm)}${m.vmUuid && m.vmUuid !== m.vm ? ` (${m.vmUuid})` : ''}  ${paint(opts.color, VERDICT_COLOR[m.verdict], ` ${VERDICT_TEXT[m.verdict]} `)}`;
   const lines = [
     head +
       (m.failedDevices.length
