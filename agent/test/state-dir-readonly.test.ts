@@ -100,7 +100,12 @@ describe.skipIf(mountUnavailable() !== null)('a real agent on a read-only state 
       (await agent!.sessions()).find((s) => s.vm === 'vm-ro'),
     );
     expect(after).toMatchObject({ id: session.id, outcome: 'completed', closed: true });
-    expect((await agent.get('/healthz')).status).toBe(200);
+    // HTTP answers while the inputs still start (503 until then): healthy once they have.
+    await until(
+      'the restarted agent to be healthy',
+      10_000,
+      async () => (await agent!.get('/healthz')).status === 200,
+    );
     expect(await agent.kill('SIGTERM')).toBe(0);
     agent = undefined;
   });

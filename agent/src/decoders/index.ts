@@ -21,7 +21,7 @@ export { isVirshTrailer, parseVirshLine, type VirshLine } from './virsh-line.js'
 export { parseVfioFailure } from './vfio-failure.js';
 export { MAX_LINE_CHARS, messageStart } from './log-line.js';
 export { KNOWN_TRACE_NAMES } from './trace-names.js';
-export { parseTaskLine, taskMessageStart } from './proxmox.js';
+export { parseTaskLine, STARTING_MIGRATION, taskMessageStart } from './proxmox.js';
 
 /**
  * One raw record → zero or more observations. Pure and total: no I/O, no clock, and it never throws

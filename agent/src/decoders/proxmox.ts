@@ -71,7 +71,8 @@ export function taskMessageStart(s: string): number {
   return i;
 }
 
-const STARTING = /^starting migration of VM [0-9]+ to node '([^']*)'/;
+/** `starting migration of VM N to node 'X' (ip)`: the VMID and the target node, anywhere in a line. */
+export const STARTING_MIGRATION = /starting migration of VM ([0-9]{1,9}) to node '([^']*)'/;
 const WAITING = /^migration in status '([a-z-]+)' - waiting for transition$/;
 const PROGRESS = /^migration ([a-z-]+), transferred /;
 const STATUS = /^migration status: ([a-z-]+)$/;
@@ -100,9 +101,9 @@ export function parseTaskLine(text: string, zone: string): Parsed {
   if (time === null) return IGNORED; // `TASK OK`, output of commands, continuation lines
   let msg = text.slice(20);
   if (msg.startsWith('ERROR: ')) msg = msg.slice(7);
-  let m = STARTING.exec(msg);
-  if (m) {
-    const node = m[1] as string;
+  let m = STARTING_MIGRATION.exec(msg);
+  if (m?.index === 0) {
+    const node = m[2] as string;
     const initiated: Body = { kind: 'migration-initiated' };
     return PEER_HOST.test(node)
       ? decoded(time, initiated, { kind: 'migration-peer', peer: node })

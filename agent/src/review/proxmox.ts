@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { VmRef } from '@switchover/model';
-import { parseTaskLine, taskMessageStart } from '../decoders/index.js';
+import { parseTaskLine, STARTING_MIGRATION, taskMessageStart } from '../decoders/index.js';
 import { parseEntry } from '../records/journal-entry.js';
 import { parseQmStarted, parseUpid, scopeVmid } from '../records/proxmox-lines.js';
 import { vmFromCmdline } from '../records/qemu-cmdline.js';
@@ -17,7 +17,7 @@ import type { FileInput } from './records.js';
 /** The VMID a task log is about: its `starting migration of VM N` line, else its UPID file name. */
 export function taskLogVmid(lines: readonly string[], file: string): string | undefined {
   for (const l of lines.slice(0, 50)) {
-    const m = /starting migration of VM ([0-9]{1,9}) /.exec(l);
+    const m = STARTING_MIGRATION.exec(l);
     if (m) return m[1];
   }
   const upid = parseUpid(path.basename(file));
@@ -27,8 +27,8 @@ export function taskLogVmid(lines: readonly string[], file: string): string | un
 /** The node a task log migrates to (`… to node 'X' (ip)`). */
 function targetNode(lines: readonly string[]): string | undefined {
   for (const l of lines.slice(0, 50)) {
-    const m = /starting migration of VM [0-9]+ to node '([^']+)'/.exec(l);
-    if (m) return m[1];
+    const m = STARTING_MIGRATION.exec(l);
+    if (m?.[2]) return m[2];
   }
   return undefined;
 }
