@@ -48,7 +48,7 @@ migration window are listed up to ${REVIEW_LIMITS.unattributedText} (--json: ${R
 
 Exit codes:
   0  every migration found is healthy (succeeded, cancelled, unverified or in progress)
-  1  a failed migration or a silent destination failure was found
+  1  a migration needing a human was found: destination lost, silent destination failure or failed
   2  usage error, a file that cannot be read, is not recognised, or is over --max-size, or the
      review took longer than --timeout (the message names the file or the limit)
   3  internal error (a bug: the message says what failed)
