@@ -1,6 +1,12 @@
-import type { Origin, VmRef } from '@switchover/model';
+import type { VmRef } from '@switchover/model';
 import type { JournalEntry } from './journal-entry.js';
-import type { JournalRecords } from './journal-records.js';
+import {
+  EntryStamps,
+  logLineRecord,
+  type EntryAt,
+  type EntryStamp,
+  type JournalRecords,
+} from './journal-records.js';
 import {
   UNIT_ENDED_IDS,
   migratedFrom,
@@ -10,7 +16,7 @@ import {
   scopeVmid,
 } from './proxmox-lines.js';
 import { vmFromCmdline } from './qemu-cmdline.js';
-import type { LogLineRecord, ProxmoxRecord, RawRecord } from './types.js';
+import type { ProxmoxRecord, RawRecord } from './types.js';
 
 /** The Proxmox VM name of a VMID (live: its config file; offline: what the files said). */
 export type VmNameLookup = (vmid: string) => string | undefined | Promise<string | undefined>;
@@ -46,50 +52,36 @@ const KVM = 'kvm';
 export class ProxmoxJournalRecords {
   private readonly pidVmid = new Map<string, string>();
   private readonly vmNames = new Map<string, string>();
-  private lastRealtimeMs: number | undefined;
+  private readonly stamps: EntryStamps;
 
-  constructor(private readonly o: ProxmoxJournalRecordsOptions) {}
+  constructor(private readonly o: ProxmoxJournalRecordsOptions) {
+    this.stamps = new EntryStamps(o.file);
+  }
 
-  async records(e: JournalEntry, at: { arrival?: number; line?: number } = {}): Promise<RawRecord[]> {
-    const rt = e.realtimeMs;
-    if (rt !== undefined && (this.lastRealtimeMs === undefined || rt > this.lastRealtimeMs))
-      this.lastRealtimeMs = rt;
+  async records(e: JournalEntry, at: EntryAt = {}): Promise<RawRecord[]> {
+    const s = this.stamps.stamp(e, at);
     const lines = e.lines;
     if (!lines || lines.length === 0) return [];
-    const arrival = at.arrival ?? this.lastRealtimeMs ?? 0;
-    const origin: Origin =
-      this.o.file === undefined
-        ? { kind: 'journald' }
-        : { kind: 'journald', file: this.o.file, ...(at.line !== undefined ? { line: at.line } : {}) };
-    const base = { host: this.o.host, arrival, origin };
-    const id = e.identifier;
-    if (id === QEMU_IDENTIFIER) {
+    if (e.identifier === QEMU_IDENTIFIER) {
       const vmid = scopeVmid(e.unit) ?? this.knownPid(e);
       if (vmid !== undefined && e.pid !== undefined) this.remember(this.pidKey(e), vmid);
       const vm = vmid !== undefined ? await this.vmOf(vmid, e.cmdline) : this.o.fallbackVm;
-      return lines.map((text) => {
-        const r: LogLineRecord = { kind: 'log-line', ...base, vm, text, qemuProgram: KVM };
-        if (rt !== undefined) r.transportTime = rt;
-        return r;
-      });
+      return lines.map((text) => ({ ...logLineRecord(this.o.host, vm, s, text), qemuProgram: KVM }));
     }
     const out: RawRecord[] = [];
     for (const text of lines) {
-      const r = await this.lifecycle(e, text, base);
+      const r = await this.lifecycle(e, text, s);
       if (r) out.push(r);
     }
     if (out.length > 0 || !this.o.other) return out;
-    return this.o.other.records(e, at);
+    return this.o.other.stamped(e, s);
   }
 
-  private async lifecycle(
-    e: JournalEntry,
-    text: string,
-    base: { host: string; arrival: number; origin: Origin },
-  ): Promise<ProxmoxRecord | null> {
+  private async lifecycle(e: JournalEntry, text: string, s: EntryStamp): Promise<ProxmoxRecord | null> {
     const record = (vm: VmRef, extra: Partial<ProxmoxRecord> = {}): ProxmoxRecord => {
+      const base = { host: this.o.host, arrival: s.arrival, origin: s.origin };
       const r: ProxmoxRecord = { kind: 'proxmox', from: 'journal', ...base, vm, text, ...extra };
-      if (e.realtimeMs !== undefined) r.transportTime = e.realtimeMs;
+      if (s.transportTime !== undefined) r.transportTime = s.transportTime;
       if (e.identifier !== undefined) r.identifier = e.identifier;
       return r;
     };
