@@ -98,17 +98,31 @@ function source(
   return s;
 }
 
+/** One source reads the log until it has `n` lines, then stops: the agent is down from here. */
+async function readThenStop(n: number): Promise<void> {
+  const c = collector();
+  const s = source(c);
+  await s.start();
+  await until(() => c.texts.length >= n, 30_000);
+  await s.stop();
+  sources.splice(sources.indexOf(s), 1);
+}
+
+/** A restarted source reads the writer's lines `from` to `to` exactly, in order. */
+async function restartReads(from: number, to: number): Promise<ReturnType<typeof collector>> {
+  const c = collector();
+  await source(c).start();
+  await until(() => c.texts.length >= to - from);
+  await sleep(300);
+  expect(c.texts).toEqual(Array.from({ length: to - from }, (_, k) => writerLine(from + k)));
+  return c;
+}
+
 describe('libvirt log rotation under load', () => {
   it('rename rotation at 10k lines/s while a restarted source reads its backlog: every line exactly once', async () => {
     const vmLog = path.join(logDir, 'vm1.log');
-    await writeFile(vmLog, '');
-    const c1 = collector();
-    const s1 = source(c1);
-    await s1.start();
     await startWriter({ file: vmLog, from: 0, count: 20_000, rate: 0, mode: 'none' }).done;
-    await until(() => c1.texts.length >= 20_000, 30_000);
-    await s1.stop();
-    sources.splice(sources.indexOf(s1), 1);
+    await readThenStop(20_000);
     // While the agent is down: a backlog in the same file.
     await startWriter({ file: vmLog, from: 20_000, count: 150_000, rate: 0, mode: 'none' }).done;
     // Restart while the writer goes on at 10k lines/s, rotating every 300 ms.
@@ -157,21 +171,12 @@ describe('libvirt log truncation', () => {
   it('a copytruncate while the agent is down: the lines after the saved position come from the copy', async () => {
     const vmLog = path.join(logDir, 'vm3.log');
     await writeFile(vmLog, lines(0, 100));
-    const c1 = collector();
-    const s1 = source(c1);
-    await s1.start();
-    await until(() => c1.texts.length >= 100);
-    await s1.stop();
-    sources.splice(sources.indexOf(s1), 1);
+    await readThenStop(100);
     await appendFile(vmLog, lines(100, 150));
     await copyFile(vmLog, `${vmLog}.1`);
     await truncate(vmLog, 0);
     await appendFile(vmLog, lines(150, 170));
-    const c2 = collector();
-    await source(c2).start();
-    await until(() => c2.texts.length >= 70);
-    await sleep(300);
-    expect(c2.texts).toEqual(Array.from({ length: 70 }, (_, k) => writerLine(100 + k)));
+    const c2 = await restartReads(100, 170);
     expect(c2.lost).toEqual([]);
   });
 
@@ -220,21 +225,12 @@ describe('libvirt log truncation', () => {
   it('a generation rotated and compressed while the agent is down is read from where it stopped', async () => {
     const vmLog = path.join(logDir, 'vm5.log');
     await writeFile(vmLog, lines(0, 100));
-    const c1 = collector();
-    const s1 = source(c1);
-    await s1.start();
-    await until(() => c1.texts.length >= 100);
-    await s1.stop();
-    sources.splice(sources.indexOf(s1), 1);
+    await readThenStop(100);
     await appendFile(vmLog, lines(100, 150));
     await rename(vmLog, `${vmLog}.1`);
     await gzipAway(`${vmLog}.1`);
     await writeFile(vmLog, lines(150, 170));
-    const c2 = collector();
-    await source(c2).start();
-    await until(() => c2.texts.length >= 70);
-    await sleep(300);
-    expect(c2.texts).toEqual(Array.from({ length: 70 }, (_, k) => writerLine(100 + k)));
+    await restartReads(100, 170);
   });
 
   it('a generation compressed after the agent read it is not read again', async () => {
