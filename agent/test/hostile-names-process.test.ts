@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABELS, METRICS, type Session } from '@switchover/model';
 import { freePort, sampleValue, until } from '@switchover/testbed';
-import { CLI, startAgentProcess, type AgentProcess } from './helpers/agent-process.js';
+import {
+  CLI,
+  libvirtLogsInput,
+  startAgentProcess,
+  writeAgentConfig,
+  type AgentProcess,
+} from './helpers/agent-process.js';
 import { HOSTILE_NAMES, destinationEvents, libvirtHeader, vfioFailureLine } from './helpers/libvirt-lines.js';
 
 let root: string;
@@ -37,19 +43,14 @@ describe('a real agent process and hostile VM names', () => {
     writeFileSync(virsh, `#!/bin/sh\nexec tail -n +1 -f "${events}"\n`);
     chmodSync(virsh, 0o755);
     const port = await freePort();
-    const config = join(root, 'agent.yaml');
-    writeFileSync(
-      config,
-      [
-        'host: hv-dst',
-        `stateDir: ${join(root, 'state')}`,
-        `http: {address: 127.0.0.1, port: ${port}}`,
-        'inputs:',
-        `  virsh: {enabled: true, binary: ${virsh}}`,
-        `  libvirtLogs: {enabled: true, glob: '${join(root, 'logs', '*.log')}', startAt: beginning, pollIntervalMs: 50}`,
-        'detection: {windowSeconds: 1}',
-      ].join('\n'),
-    );
+    const config = writeAgentConfig({
+      dir: root,
+      host: 'hv-dst',
+      stateDir: join(root, 'state'),
+      port,
+      inputs: [`  virsh: {enabled: true, binary: ${virsh}}`, libvirtLogsInput(join(root, 'logs'))],
+      extra: ['detection: {windowSeconds: 1}'],
+    });
     const t0 = Date.now();
     for (const vm of HOSTILE_NAMES)
       writeFileSync(

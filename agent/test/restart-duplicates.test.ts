@@ -22,7 +22,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABELS, METRICS } from '@switchover/model';
 import { freePort, sampleValue, until } from '@switchover/testbed';
-import { startAgentProcess, type AgentProcess } from './helpers/agent-process.js';
+import {
+  libvirtLogsInput,
+  startAgentProcess,
+  writeAgentConfig,
+  type AgentProcess,
+} from './helpers/agent-process.js';
 import { libvirtHeader, libvirtTime } from './helpers/libvirt-lines.js';
 
 let root: string;
@@ -46,18 +51,13 @@ const recordedObservations = (): number =>
 describe('a restart with input positions behind the recorder', () => {
   it('skips and counts what the input delivers again: no bogus session, nothing recorded twice', async () => {
     const port = await freePort();
-    const config = join(root, 'agent.yaml');
-    writeFileSync(
-      config,
-      [
-        'host: hv-src',
-        `stateDir: ${join(root, 'state')}`,
-        `http: {address: 127.0.0.1, port: ${port}}`,
-        'inputs:',
-        '  virsh: {enabled: false}',
-        `  libvirtLogs: {enabled: true, glob: '${join(root, 'logs', '*.log')}', startAt: beginning, pollIntervalMs: 50}`,
-      ].join('\n'),
-    );
+    const config = writeAgentConfig({
+      dir: root,
+      host: 'hv-src',
+      stateDir: join(root, 'state'),
+      port,
+      inputs: ['  virsh: {enabled: false}', libvirtLogsInput(join(root, 'logs'))],
+    });
     const log = join(root, 'logs', 'vm-dup.log');
     const t0 = Date.now() - 60_000;
     writeFileSync(log, `${libvirtHeader({ vm: 'vm-dup', t0 }).join('\n')}\n`);

@@ -12,7 +12,7 @@
  * Iterations: SWITCHOVER_FAULT_RUNS (default 3).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +28,12 @@ import {
   until,
   type QemuProcess,
 } from '@switchover/testbed';
-import { startAgentProcess, type AgentProcess } from './helpers/agent-process.js';
+import {
+  libvirtLogsInput,
+  startAgentProcess,
+  writeAgentConfig,
+  type AgentProcess,
+} from './helpers/agent-process.js';
 
 const RUNS = Number(process.env.SWITCHOVER_FAULT_RUNS ?? 3);
 let root: string;
@@ -41,19 +46,17 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'sw-sigkill-'));
   for (const d of ['qmp', 'orch', 'logs', 'state', 'dst']) mkdirSync(join(root, d));
   port = await freePort();
-  config = join(root, 'agent.yaml');
-  writeFileSync(
-    config,
-    [
-      'host: hv-src',
-      `stateDir: ${join(root, 'state')}`,
-      `http: {address: 127.0.0.1, port: ${port}}`,
-      'inputs:',
+  config = writeAgentConfig({
+    dir: root,
+    host: 'hv-src',
+    stateDir: join(root, 'state'),
+    port,
+    inputs: [
       `  qmp: {enabled: true, sockets: ['${join(root, 'qmp', '*.qmp')}']}`,
-      `  libvirtLogs: {enabled: true, glob: '${join(root, 'logs', '*.log')}', startAt: beginning, pollIntervalMs: 50}`,
+      libvirtLogsInput(join(root, 'logs')),
       '  virsh: {enabled: false}',
-    ].join('\n'),
-  );
+    ],
+  });
 });
 afterAll(async () => {
   await agent?.kill();

@@ -12,7 +12,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '@switchover/model';
 import { bindReadOnly, freePort, mountUnavailable, sampleValue, unmount, until } from '@switchover/testbed';
-import { startAgentProcess, type AgentProcess } from './helpers/agent-process.js';
+import {
+  libvirtLogsInput,
+  startAgentProcess,
+  writeAgentConfig,
+  type AgentProcess,
+} from './helpers/agent-process.js';
 import { libvirtHeader, libvirtTime } from './helpers/libvirt-lines.js';
 
 let root: string;
@@ -36,18 +41,13 @@ describe.skipIf(mountUnavailable() !== null)('a real agent on a read-only state 
     bindReadOnly(state);
     mounted = true;
     const port = await freePort();
-    const config = join(root, 'agent.yaml');
-    writeFileSync(
-      config,
-      [
-        'host: hv-src',
-        `stateDir: ${state}`,
-        `http: {address: 127.0.0.1, port: ${port}}`,
-        'inputs:',
-        '  virsh: {enabled: false}',
-        `  libvirtLogs: {enabled: true, glob: '${join(root, 'logs', '*.log')}', startAt: beginning, pollIntervalMs: 50}`,
-      ].join('\n'),
-    );
+    const config = writeAgentConfig({
+      dir: root,
+      host: 'hv-src',
+      stateDir: state,
+      port,
+      inputs: ['  virsh: {enabled: false}', libvirtLogsInput(join(root, 'logs'))],
+    });
     const log = join(root, 'logs', 'vm-ro.log');
     const t0 = Date.now() - 60_000;
     writeFileSync(log, `${libvirtHeader({ vm: 'vm-ro', t0 }).join('\n')}\n`);

@@ -3,6 +3,8 @@
  * see what an operator sees: the process staying up, its HTTP endpoints, its exit, and a SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Session } from '@switchover/model';
 import { until } from '@switchover/testbed';
@@ -21,6 +23,28 @@ export interface AgentProcess {
   sessions(): Promise<Session[]>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
+
+/**
+ * Writes `dir/agent.yaml` for an agent process serving 127.0.0.1:`port`, and returns its path.
+ * `inputs` are YAML lines under `inputs:` (indented by the caller), `extra` further top-level lines.
+ */
+export function writeAgentConfig(o: {
+  dir: string;
+  host: string;
+  stateDir: string;
+  port: number;
+  inputs: string[];
+  extra?: string[];
+}): string {
+  const file = join(o.dir, 'agent.yaml');
+  const head = [`host: ${o.host}`, `stateDir: ${o.stateDir}`, `http: {address: 127.0.0.1, port: ${o.port}}`];
+  writeFileSync(file, [...head, 'inputs:', ...o.inputs, ...(o.extra ?? [])].join('\n'));
+  return file;
+}
+
+/** A libvirt domain-log input line for `writeAgentConfig`: `dir/*.log`, read from the start, fast polls. */
+export const libvirtLogsInput = (dir: string): string =>
+  `  libvirtLogs: {enabled: true, glob: '${join(dir, '*.log')}', startAt: beginning, pollIntervalMs: 50}`;
 
 /** Starts the agent and waits until `/healthz` answers (any status). */
 export async function startAgentProcess(
