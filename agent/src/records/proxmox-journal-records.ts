@@ -13,6 +13,7 @@ import {
   parseCleanup,
   parseQmStarted,
   parseUnitEndedText,
+  PVE_QEMU_IDENTIFIER,
   scopeVmid,
 } from './proxmox-lines.js';
 import { vmFromCmdline } from './qemu-cmdline.js';
@@ -34,8 +35,6 @@ export interface ProxmoxJournalRecordsOptions {
   max?: number;
 }
 
-/** pve-qemu sends QEMU's stderr to the journal under this identifier once daemonized. */
-const QEMU_IDENTIFIER = 'QEMU';
 /** qemu-server runs `/usr/bin/kvm`: QEMU's own prefix on a node is `kvm: `. */
 const KVM = 'kvm';
 
@@ -62,7 +61,7 @@ export class ProxmoxJournalRecords {
     const s = this.stamps.stamp(e, at);
     const lines = e.lines;
     if (!lines || lines.length === 0) return [];
-    if (e.identifier === QEMU_IDENTIFIER) {
+    if (e.identifier === PVE_QEMU_IDENTIFIER) {
       const vmid = scopeVmid(e.unit) ?? this.knownPid(e);
       if (vmid !== undefined && e.pid !== undefined) this.remember(this.pidKey(e), vmid);
       const vm = vmid !== undefined ? await this.vmOf(vmid, e.cmdline) : this.o.fallbackVm;

@@ -7,6 +7,9 @@
 
 /** A VMID: qemu-server accepts 100 … 999999999; anything of 1–9 digits is taken as one. */
 const VMID = /^[0-9]{1,9}$/;
+/** pve-qemu sends QEMU's stderr to the journal under this identifier once daemonized. */
+export const PVE_QEMU_IDENTIFIER = 'QEMU';
+
 export const isVmid = (s: string): boolean => VMID.test(s);
 
 /** `<VMID>.scope`, the transient unit qemu-server runs each VM's QEMU in (`qemu.slice/<VMID>.scope`). */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { VmRef } from '@switchover/model';
 import { parseTaskLine, STARTING_MIGRATION, taskMessageStart } from '../decoders/index.js';
 import { parseEntry } from '../records/journal-entry.js';
-import { parseQmStarted, parseUpid, scopeVmid } from '../records/proxmox-lines.js';
+import { parseQmStarted, parseUpid, PVE_QEMU_IDENTIFIER, scopeVmid } from '../records/proxmox-lines.js';
 import { vmFromCmdline } from '../records/qemu-cmdline.js';
 import type { ProxmoxRecord, RawRecord } from '../records/types.js';
 import type { FileInput } from './records.js';
@@ -63,9 +63,9 @@ export function namesFromJournals(files: readonly FileInput[]): Map<string, stri
   for (const f of files) {
     if (f.kind !== 'journald-json') continue;
     for (const line of f.lines) {
-      if (!line.includes('"QEMU"')) continue;
+      if (!line.includes(`"${PVE_QEMU_IDENTIFIER}"`)) continue;
       const p = parseEntry(line, 'units');
-      if (!p.ok || p.entry.identifier !== 'QEMU') continue;
+      if (!p.ok || p.entry.identifier !== PVE_QEMU_IDENTIFIER) continue;
       const vmid = scopeVmid(p.entry.unit);
       const name = p.entry.cmdline ? vmFromCmdline(p.entry.cmdline)?.name : undefined;
       if (vmid && name && !names.has(vmid)) names.set(vmid, name);

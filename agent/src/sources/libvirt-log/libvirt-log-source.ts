@@ -12,7 +12,6 @@ import { PositionStore } from './positions.js';
 import { Rotations } from './rotation.js';
 import { ScanScheduler } from './scheduler.js';
 import {
-  DEFAULT_LIBVIRT_LOG_GLOB,
   DEFAULT_LIBVIRT_LOG_POLL_MS,
   type LibvirtLogSourceConfig,
   type LibvirtLogSourceDeps,
@@ -21,7 +20,6 @@ import {
 const LIBVIRT_LOG_ERRORS = ERROR_TYPES.libvirtLog;
 
 export {
-  DEFAULT_LIBVIRT_LOG_GLOB,
   DEFAULT_LIBVIRT_LOG_POLL_MS,
   type LibvirtLogSourceConfig,
   type LibvirtLogSourceDeps,
@@ -61,8 +59,8 @@ export class LibvirtLogSource implements Source {
     private readonly deps: LibvirtLogSourceDeps = {},
   ) {
     this.streaks = new FailureStreaks((type, err) => callbacks.error(this.stage, type, err));
-    this.glob = compileGlob(config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB);
-    this.name = `${INPUTS.libvirtLog}:${config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB}`;
+    this.glob = compileGlob(config.glob);
+    this.name = `${INPUTS.libvirtLog}:${config.glob}`;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? createLogger();
     this.positions = new PositionStore(
@@ -289,7 +287,7 @@ export class LibvirtLogSource implements Source {
     this.up = up;
     this.callbacks.status({
       input: INPUTS.libvirtLog,
-      instance: this.config.glob ?? DEFAULT_LIBVIRT_LOG_GLOB,
+      instance: this.config.glob,
       up,
     });
   }

@@ -7,8 +7,8 @@ import type { Logger } from '../../lib/log.js';
 export interface LibvirtLogSourceConfig {
   host: string;
   stateDir: string;
-  /** Default `/var/log/libvirt/qemu/*.log`; wildcards only in the file name. */
-  glob?: string;
+  /** The domain logs (config default `/var/log/libvirt/qemu/*.log`); wildcards only in the file name. */
+  glob: string;
   /** Very first start (no saved positions): begin at the end of existing files (default) or read them whole. */
   startAt?: 'end' | 'beginning';
   /**
@@ -32,5 +32,4 @@ export interface LibvirtLogSourceDeps {
   onLinesLost?: (reason: LostLineReason, lines: number) => void;
 }
 
-export const DEFAULT_LIBVIRT_LOG_GLOB = '/var/log/libvirt/qemu/*.log';
 export const DEFAULT_LIBVIRT_LOG_POLL_MS = 5000;

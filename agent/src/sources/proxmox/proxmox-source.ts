@@ -3,7 +3,7 @@ import type { BackoffPolicy } from '../../lib/backoff.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { ProxmoxJournalRecords } from '../../records/proxmox-journal-records.js';
-import { parseQmStarted } from '../../records/proxmox-lines.js';
+import { parseQmStarted, PVE_QEMU_IDENTIFIER } from '../../records/proxmox-lines.js';
 import type { ProxmoxRecord, RawRecord } from '../../records/types.js';
 import type { SpawnFn } from '../child-process.js';
 import { JournaldSource } from '../journald/journald-source.js';
@@ -18,7 +18,7 @@ import { VmConfigs, nodeFs, type PveFs } from './vm-configs.js';
  * fields and ANDs different ones; `+` separates the groups.
  */
 export const PROXMOX_JOURNAL_MATCHES: readonly string[] = [
-  'SYSLOG_IDENTIFIER=QEMU',
+  `SYSLOG_IDENTIFIER=${PVE_QEMU_IDENTIFIER}`,
   'SYSLOG_IDENTIFIER=qm',
   'SYSLOG_IDENTIFIER=qmeventd',
   '+',
@@ -27,16 +27,15 @@ export const PROXMOX_JOURNAL_MATCHES: readonly string[] = [
   'MESSAGE_ID=d9b373ed55a64feb8242e02dbe79a49c',
 ];
 
-export const DEFAULT_PVE_DIR = '/etc/pve';
-
 export interface ProxmoxSourceConfig {
   host: string;
   stateDir: string;
   /** The node's zone, for the task logs' local times. */
   timeZone: string;
-  tasksDir?: string;
-  /** Default `/etc/pve`: VM configs (names; a config arriving under this node ends an incoming migration). */
-  pveDir?: string;
+  /** `qmigrate` task logs (config default `/var/log/pve/tasks`). */
+  tasksDir: string;
+  /** VM configs (config default `/etc/pve`): names; a config arriving under this node ends an incoming migration. */
+  pveDir: string;
   /** Journal files elsewhere (`--directory`) or a journald namespace; default the system journal. */
   directory?: string;
   namespace?: string;
@@ -82,7 +81,7 @@ export class ProxmoxSource implements Source {
   ) {
     this.clock = deps.clock ?? systemClock;
     const logger = deps.logger ?? createLogger();
-    this.configs = new VmConfigs(config.pveDir ?? DEFAULT_PVE_DIR, deps.fs ?? nodeFs, (err) => {
+    this.configs = new VmConfigs(config.pveDir, deps.fs ?? nodeFs, (err) => {
       if (this.configFailing) return;
       this.configFailing = true;
       callbacks.error(STAGES.proxmoxConfig, ERROR_TYPES.proxmoxConfig.read, err);
@@ -117,7 +116,7 @@ export class ProxmoxSource implements Source {
         host: config.host,
         stateDir: config.stateDir,
         timeZone: config.timeZone,
-        ...(config.tasksDir ? { tasksDir: config.tasksDir } : {}),
+        tasksDir: config.tasksDir,
         ...(config.pollIntervalMs ? { pollIntervalMs: config.pollIntervalMs } : {}),
       },
       callbacks,

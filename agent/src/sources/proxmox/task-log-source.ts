@@ -9,13 +9,11 @@ import { FailureStreaks } from '../streaks.js';
 import type { Source, SourceCallbacks } from '../types.js';
 import { TASK_END, listMigrationTasks, taskFinished } from './task-files.js';
 
-export const DEFAULT_TASKS_DIR = '/var/log/pve/tasks';
-
 export interface TaskLogSourceConfig {
   host: string;
   stateDir: string;
-  /** Default `/var/log/pve/tasks` (one folder per last hex digit of the task's start time). */
-  tasksDir?: string;
+  /** `/var/log/pve/tasks` on a node: one folder per last hex digit of the task's start time. */
+  tasksDir: string;
   /** The node's zone: task log lines carry local time without an offset. */
   timeZone: string;
   /** Default 1000 ms. */
@@ -74,7 +72,7 @@ export class TaskLogSource implements Source {
     private readonly deps: TaskLogSourceDeps = {},
   ) {
     this.streaks = new FailureStreaks((type, err) => callbacks.error(this.stage, type, err));
-    this.dir = config.tasksDir ?? DEFAULT_TASKS_DIR;
+    this.dir = config.tasksDir;
     this.name = `${INPUTS.proxmoxTasks}:${this.dir}`;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? createLogger();
