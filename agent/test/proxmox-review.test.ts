@@ -148,6 +148,25 @@ describe('review of a Proxmox incident', () => {
     ]);
   });
 
+  it('a line that is a status and its error is one evidence entry, kept as the status', async () => {
+    const failing = file(
+      'UPID:pve1:00002337:028C5699:68A4353E:qmigrate:112:root@pam:',
+      [
+        "2025-08-19 10:27:33 starting migration of VM 112 to node 'pve2' (10.7.1.221)",
+        '2025-08-19 10:27:39 start migrate command to unix:/run/qemu-server/112.migrate',
+        '2025-08-19 10:27:40 migration status error: failed - Unable to write to socket: Broken pipe',
+        '2025-08-19 10:27:40 ERROR: online migrate failure - aborting',
+        'TASK ERROR: migration problems',
+        '',
+      ].join('\n'),
+    );
+    const r = await review([{ host: 'pve1', path: failing }], { timeZone: 'Europe/Vienna' });
+    const src = r.migrations[0]!.source!;
+    expect(src).toMatchObject({ outcome: 'failed', errorDesc: 'Unable to write to socket: Broken pipe' });
+    const line = src.evidence.filter((e) => e.text.includes('migration status error: failed'));
+    expect(line.map((e) => e.kind)).toEqual(['migration-status']);
+  });
+
   it('the target alone: the incoming start and the failure line are enough for the verdict', async () => {
     const r = await review([{ host: 'pve2', path: file('alone.json', DST_JSON) }], {
       timeZone: 'Europe/Vienna',

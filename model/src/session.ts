@@ -44,6 +44,21 @@ export interface Evidence {
   kind: string;
 }
 
+/** Evidence kinds that explain a verdict on their own. */
+export const DECISIVE_EVIDENCE: ReadonlySet<string> = new Set([
+  'vfio-failure',
+  'load-failure',
+  'return-path',
+  'qemu-error',
+]);
+
+/**
+ * How much an evidence kind says, for one line that gave several observations (a Proxmox task
+ * log's `migration status error: failed - …` is an error and a status): decisive, status, other.
+ */
+export const evidenceWeight = (kind: string): number =>
+  DECISIVE_EVIDENCE.has(kind) ? 2 : kind === 'migration-status' ? 1 : 0;
+
 /** One host's view of one migration of one VM. */
 export interface Session {
   /** Stable id: `${host}/${vm}/${start}`. */

@@ -207,10 +207,6 @@ export function onPeer(ctx: Ctx, obs: MigrationPeerObservation): void {
   }
   if (session.peer === obs.peer) return;
   session.peer = obs.peer;
-  // A Proxmox task log's `starting migration … to node 'X'` opened the session and names the peer:
-  // one line, one evidence entry.
-  const last = session.evidence.at(-1);
-  if (!(obs.raw !== undefined && last?.text === obs.raw && last.time === obs.time))
-    addEvidence(session, obs, obs.time, 'migration-peer');
+  addEvidence(session, obs, obs.time, 'migration-peer');
   if (target) settleRole(vm, 'source', ctx.config, true);
 }

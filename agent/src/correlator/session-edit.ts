@@ -1,4 +1,11 @@
-import type { DeviceFailure, Observation, PhaseName, Session, SideOutcome } from '@switchover/model';
+import {
+  evidenceWeight,
+  type DeviceFailure,
+  type Observation,
+  type PhaseName,
+  type Session,
+  type SideOutcome,
+} from '@switchover/model';
 import type { MigrationStatus } from '@switchover/model';
 import { MAX_EVIDENCE, type Effect, type VmState } from './types.js';
 import { resetSessionScratch } from './vms.js';
@@ -41,11 +48,26 @@ export function addEvidence(
   time: number | null = obs.time,
   kind: string = obs.kind,
 ): void {
+  const text = obs.raw ?? describe(obs);
+  // One line that said several things (a status and its error, a start and its peer) is one
+  // entry, of the weightiest kind.
+  const last = session.evidence.at(-1);
+  if (
+    last &&
+    obs.raw !== undefined &&
+    last.text === text &&
+    last.time === time &&
+    last.origin.file === obs.origin.file &&
+    last.origin.line === obs.origin.line
+  ) {
+    if (evidenceWeight(kind) > evidenceWeight(last.kind)) last.kind = kind;
+    return;
+  }
   if (session.evidence.length >= MAX_EVIDENCE) {
     const routine = session.evidence.findIndex((e) => ROUTINE_EVIDENCE.has(e.kind));
     session.evidence.splice(routine >= 0 ? routine : 0, 1);
   }
-  session.evidence.push({ time, text: obs.raw ?? describe(obs), origin: obs.origin, kind });
+  session.evidence.push({ time, text, origin: obs.origin, kind });
 }
 
 /** The phase a status starts; null for statuses that are not a phase (`none`, `wait-unplug`, `colo`, terminal). */

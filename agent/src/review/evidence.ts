@@ -1,7 +1,5 @@
-import type { Evidence, Migration, Session } from '@switchover/model';
+import { DECISIVE_EVIDENCE, type Evidence, type Migration, type Session } from '@switchover/model';
 
-/** Evidence kinds that explain a verdict on their own. */
-const DECISIVE = new Set(['vfio-failure', 'load-failure', 'return-path', 'qemu-error']);
 const TERMINAL = /\b(completed|failed|cancelled)\b/;
 
 export interface SideEvidence extends Evidence {
@@ -16,7 +14,7 @@ function sideEvidence(s: Session | null): SideEvidence[] {
 /** Every evidence entry of both sides, in time order (untimed last). */
 export function timeline(m: Migration): SideEvidence[] {
   // At equal times a failure goes last: an untimed line placed at RESUME was printed after it.
-  const late = (e: SideEvidence): number => (DECISIVE.has(e.kind) ? 1 : 0);
+  const late = (e: SideEvidence): number => (DECISIVE_EVIDENCE.has(e.kind) ? 1 : 0);
   return [...sideEvidence(m.source), ...sideEvidence(m.destination)].sort(
     (a, b) => (a.time ?? Infinity) - (b.time ?? Infinity) || late(a) - late(b),
   );
@@ -26,7 +24,7 @@ export function timeline(m: Migration): SideEvidence[] {
 export function keyEvidence(m: Migration): SideEvidence[] {
   return timeline(m).filter(
     (e) =>
-      DECISIVE.has(e.kind) ||
+      DECISIVE_EVIDENCE.has(e.kind) ||
       (e.kind === 'migration-status' && TERMINAL.test(e.text)) ||
       (e.kind === 'vm-resume' && e.role === 'destination'),
   );
