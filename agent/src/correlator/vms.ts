@@ -71,9 +71,6 @@ export function vmFor(state: CorrelatorState, obs: Observation): VmState {
   return vm;
 }
 
-export const openSessionCount = (state: CorrelatorState): number =>
-  Object.values(state.vms).filter((v) => v.session !== null).length;
-
 /**
  * Make room for one more session: beyond `maxOpenSessions` the session that started first is dropped
  * (a host cannot really run that many migrations; this guards against a flood of bogus input).
