@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, until } from '@switchover/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import type { Io } from '../src/cli/usage.js';
+import { runCli } from './helpers/cli.js';
 
 let dir = '';
 beforeAll(async () => {
@@ -21,21 +20,10 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function run(
-  argv: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (s) => (out += s), err: (s) => (err += s), isTTY: false, env };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
-
 async function check(yaml: string, env: NodeJS.ProcessEnv = {}) {
   const file = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
   await writeFile(file, yaml);
-  return { file, ...(await run(['agent', '--config', file, '--check'], env)) };
+  return { file, ...(await runCli(['agent', '--config', file, '--check'], { env })) };
 }
 
 const NO_STACK = /^\s+at |Error:|TypeError|RangeError/m;
@@ -123,7 +111,7 @@ describe('unknown options and commands suggest the closest one', () => {
     [['reveiw'], 'switchover: unknown command "reveiw"; did you mean review?'],
     [['agnet'], 'switchover: unknown command "agnet"; did you mean agent?'],
   ])('%j', async (argv, expected) => {
-    const r = await run(argv);
+    const r = await runCli(argv);
     expect(r.code).toBe(2);
     expect(r.err).toContain(expected);
     expect(r.err).toContain('Usage: switchover');

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import type { Io } from '../src/cli/usage.js';
+import { runCli } from './helpers/cli.js';
 import { VERSION } from '../src/cli/version.js';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (s) => (out += s), err: (s) => (err += s), isTTY: false, env: {} };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const run = (...argv: string[]) => runCli(argv);
 
 describe('switchover CLI', () => {
   it('prints help and version for the program and every command', async () => {

@@ -12,8 +12,7 @@ import { LIBVIRT_SCENARIOS } from '@switchover/testbed';
 import { describe, expect, it } from 'vitest';
 import { toReviewJson } from '../src/review/render-json.js';
 import { validateOutput } from './helpers/review-schema.js';
-import { main } from '../src/cli/main.js';
-import type { Io } from '../src/cli/usage.js';
+import { runCli } from './helpers/cli.js';
 import {
   captureProblems,
   expectedSummary,
@@ -72,11 +71,8 @@ describe.each(folders)('capture %s', (folder) => {
   }
 
   it('review --json prints those verdicts and exits 1 exactly when one needs a human', async () => {
-    let out = '';
-    let err = '';
-    const io: Io = { out: (s) => (out += s), err: (s) => (err += s), isTTY: false, env: {} };
     const args = e.files.flatMap(([host, f]) => ['--host', `${host}=${join(dir, f)}`]);
-    const code = await main(['review', '--json', ...args], io);
+    const { code, out, err } = await runCli(['review', '--json', ...args]);
     expect(err).toBe('');
     const doc = JSON.parse(out) as { migrations: Array<{ vm: string; verdict: string }> };
     expect(doc.migrations.map((m) => [m.vm, m.verdict]).sort()).toEqual(

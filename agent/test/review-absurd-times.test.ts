@@ -7,8 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import type { Io } from '../src/cli/usage.js';
+import { runCli } from './helpers/cli.js';
 
 let dir = '';
 beforeAll(async () => {
@@ -17,14 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-async function review(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (s) => (out += s), err: (s) => (err += s), isTTY: false, env: {} };
-  const code = await main(['review', ...args], io);
-  return { code, out, err };
-}
 
 describe('review with absurd timestamps', () => {
   it('skips the absurd lines and still reports the migration, in text and JSON', async () => {
@@ -53,11 +44,11 @@ describe('review with absurd timestamps', () => {
       ].join('\n'),
     );
     for (const extra of [[], ['--json']]) {
-      const r = await review([...extra, '--host', `hv-a=${events}`, '--host', `hv-b=${qmp}`]);
+      const r = await runCli(['review', ...extra, '--host', `hv-a=${events}`, '--host', `hv-b=${qmp}`]);
       expect(r.err, r.err).not.toMatch(/RangeError|Invalid time value|\n\s+at /);
       expect(r.code, r.err).toBe(0);
     }
-    const json = JSON.parse((await review(['--json', '--host', `hv-a=${events}`])).out) as {
+    const json = JSON.parse((await runCli(['review', '--json', '--host', `hv-a=${events}`])).out) as {
       migrations: Record<'source' | 'destination', { start: string; end: string } | null>[];
     };
     expect(json.migrations).toHaveLength(1);

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import type { Io } from '../src/cli/usage.js';
+import { runCli } from './helpers/cli.js';
 
 // `switchover review` error paths: exit 2 with a message naming the file, nothing on stdout.
 const FIX = fileURLToPath(new URL('./fixtures/review/silent-8.2-running/', import.meta.url));
@@ -14,18 +13,6 @@ const GOOD = [
   '--host',
   `hv-fra-05=${join(FIX, 'hv-fra-05.events.txt')}`,
 ];
-
-async function runCli(
-  argv: string[],
-  tty = false,
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (s) => (out += s), err: (s) => (err += s), isTTY: tty, env };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 const ESC = String.fromCharCode(27);
 
@@ -129,11 +116,13 @@ describe('switchover review: usage errors → exit 2', () => {
 
 describe('switchover review: output options', () => {
   it('colours the verdict on a terminal, not with --no-color or NO_COLOR', async () => {
-    const tty = await runCli(['review', ...GOOD], true);
+    const tty = await runCli(['review', ...GOOD], { tty: true });
     expect(tty.code).toBe(1);
     expect(tty.out).toMatch(new RegExp(`${ESC}\\[[0-9;]+m SILENT DESTINATION FAILURE ${ESC}\\[0m`));
-    expect((await runCli(['review', '--no-color', ...GOOD], true)).out).not.toContain('\x1b[');
-    expect((await runCli(['review', ...GOOD], true, { NO_COLOR: '1' })).out).not.toContain('\x1b[');
+    expect((await runCli(['review', '--no-color', ...GOOD], { tty: true })).out).not.toContain('\x1b[');
+    expect((await runCli(['review', ...GOOD], { tty: true, env: { NO_COLOR: '1' } })).out).not.toContain(
+      '\x1b[',
+    );
   });
 
   it('--help prints the review help and exits 0', async () => {

@@ -3,8 +3,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VERDICTS, type Verdict } from '@switchover/model';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import type { Io } from '../src/cli/usage.js';
+import { runCli } from './helpers/cli.js';
 import { FILE_KINDS } from '../src/review/detect.js';
 import { toReviewJson } from '../src/review/render-json.js';
 import { review, type HostFile, type ReviewResult } from '../src/review/review.js';
@@ -85,14 +84,6 @@ function quoted(path: string, line: number): string {
   if (!text.startsWith('{')) return text;
   const message = (JSON.parse(text) as { MESSAGE?: unknown }).MESSAGE;
   return typeof message === 'string' ? message : text;
-}
-
-async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (s) => (out += s), err: (s) => (err += s), isTTY: false, env: {} };
-  const code = await main(argv, io);
-  return { code, out, err };
 }
 
 const hostArgs = (inputs: readonly HostFile[]): string[] =>
