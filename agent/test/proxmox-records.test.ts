@@ -9,6 +9,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEntry, type JournalEntry } from '../src/records/journal-entry.js';
+import { JournalRecords } from '../src/records/journal-records.js';
+import { PidVmCache } from '../src/records/pid-vm-cache.js';
 import { ProxmoxJournalRecords } from '../src/records/proxmox-journal-records.js';
 import { migratedFrom, parseConfName, parseUpid, scopeVmid } from '../src/records/proxmox-lines.js';
 import type { LogLineRecord, ProxmoxRecord, RawRecord } from '../src/records/types.js';
@@ -153,6 +155,18 @@ describe('ProxmoxJournalRecords', () => {
       ['222', "222.scope: Failed with result 'oom-kill'."],
     ]);
     expect(recs[1]?.messageId).toBe('7ad2d189f7e94e70a38c781354912448');
+  });
+
+  it("offline, an entry handed on to the plain reader keeps the whole journal's clock", async () => {
+    const other = new JournalRecords({ host: 'pve2', cache: new PidVmCache(undefined) });
+    const r = new ProxmoxJournalRecords({ host: 'pve2', other });
+    await r.records(entry(qemuFields('111', 'a QEMU line')));
+    const [handedOn] = await r.records(
+      entry({ MESSAGE: 'not Proxmox', SYSLOG_IDENTIFIER: 'other', __REALTIME_TIMESTAMP: undefined }),
+    );
+    // No time of its own: the journal's time so far (the QEMU entry's), not 0.
+    expect(handedOn).toMatchObject({ kind: 'log-line', text: 'not Proxmox', arrival: 1755592062500 });
+    expect((handedOn as LogLineRecord).transportTime).toBeUndefined();
   });
 
   it('names from tenants are data: `__proto__` and `constructor` are VM names like any other', async () => {
